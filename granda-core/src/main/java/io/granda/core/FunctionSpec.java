@@ -1,0 +1,112 @@
+package io.granda.core;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * What a user asks for when deploying a function: an immutable value.
+ *
+ * <p>The record only guards against nulls and supplies defaults; whether the values are acceptable (name
+ * pattern, timeout and memory bounds) is decided by {@link FunctionLimits#validate(FunctionSpec)}, because
+ * those bounds are operator configuration.
+ *
+ * @param name        unique name, see {@link FunctionLimits#NAME_PATTERN}
+ * @param description free text, may be empty
+ * @param image       container image reference, e.g. {@code granda/hello:latest}
+ * @param mode        how calls are served
+ * @param timeout     longest a single call may run
+ * @param memoryMb    memory limit of the function's container, in MiB
+ * @param env         environment variables given to the function
+ */
+public record FunctionSpec(
+        String name,
+        String description,
+        String image,
+        ExecutionMode mode,
+        Duration timeout,
+        int memoryMb,
+        Map<String, String> env) {
+
+    /** Timeout when none is given; the original Granda's default. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
+    /** Memory limit when none is given. */
+    public static final int DEFAULT_MEMORY_MB = 128;
+
+    public FunctionSpec {
+        Objects.requireNonNull(name, "name");
+        description = description == null ? "" : description;
+        image = image == null ? "" : image;
+        mode = mode == null ? ExecutionMode.RUN : mode;
+        timeout = timeout == null ? DEFAULT_TIMEOUT : timeout;
+        memoryMb = memoryMb == 0 ? DEFAULT_MEMORY_MB : memoryMb;
+        // Keep insertion order so the environment is shown back as the user wrote it.
+        env = env == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(env));
+    }
+
+    /** @return a builder for a spec with the given name and every other field at its default */
+    public static Builder builder(String name) {
+        return new Builder(name);
+    }
+
+    /** @return a builder holding this spec's values, to derive a changed copy */
+    public Builder toBuilder() {
+        return new Builder(name).description(description).image(image).mode(mode).timeout(timeout)
+                .memoryMb(memoryMb).env(env);
+    }
+
+    /** Builds a {@link FunctionSpec}; not thread-safe. */
+    public static final class Builder {
+        private String name;
+        private String description = "";
+        private String image = "";
+        private ExecutionMode mode = ExecutionMode.RUN;
+        private Duration timeout = DEFAULT_TIMEOUT;
+        private int memoryMb = DEFAULT_MEMORY_MB;
+        private Map<String, String> env = Map.of();
+
+        private Builder(String name) {
+            this.name = name;
+        }
+
+        public Builder name(String name) {
+            this.name = name;
+            return this;
+        }
+
+        public Builder description(String description) {
+            this.description = description;
+            return this;
+        }
+
+        public Builder image(String image) {
+            this.image = image;
+            return this;
+        }
+
+        public Builder mode(ExecutionMode mode) {
+            this.mode = mode;
+            return this;
+        }
+
+        public Builder timeout(Duration timeout) {
+            this.timeout = timeout;
+            return this;
+        }
+
+        public Builder memoryMb(int memoryMb) {
+            this.memoryMb = memoryMb;
+            return this;
+        }
+
+        public Builder env(Map<String, String> env) {
+            this.env = env;
+            return this;
+        }
+
+        public FunctionSpec build() {
+            return new FunctionSpec(name, description, image, mode, timeout, memoryMb, env);
+        }
+    }
+}

@@ -1,0 +1,452 @@
+package io.granda.core;
+
+import io.granda.core.internal.Ids;
+import io.granda.core.internal.InFlightCalls;
+import io.granda.core.internal.InvocationRecorder;
+import io.granda.core.internal.RunModeInvoker;
+import io.granda.core.memory.InMemoryFunctionRegistry;
+import io.granda.core.memory.InMemoryMeteringStore;
+import io.granda.core.spi.Backend;
+import io.granda.core.spi.BackendCapability;
+import io.granda.core.spi.BackendHealth;
+import io.granda.core.spi.BackendProvider;
+import io.granda.core.spi.FunctionRegistry;
+import io.granda.core.spi.Invoker;
+import io.granda.core.spi.MeteringStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.ServiceLoader;
+
+/**
+ * The platform, as an application embeds it: deploy functions, invoke them, list and delete them, read what they
+ * cost. Thread-safe.
+ *
+ * <pre>{@code
+ * try (Granda granda = Granda.builder().build()) {          // backend found on the classpath (granda-docker)
+ *     granda.deploy(FunctionSpec.builder("hello").image("granda/hello").build());
+ *     InvocationResult r = granda.invoke("hello", InvocationRequest.of("world"));
+ *     System.out.println(r.outcome() + ": " + r.outputAsString());
+ * }
+ * }</pre>
+ *
+ * <p>Granda owns the backend, registry and metering store it is built with: {@link #close()} waits for calls under
+ * way, stores their records, removes every instance and closes each of them that is {@link AutoCloseable}.
+ */
+public final class Granda implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Granda.class);
+    /** One INFO line per call goes to this logger, so operators can route or silence it on its own. */
+    private static final Logger CALLS = LoggerFactory.getLogger("io.granda.invocations");
+    private static final Duration READ_FLUSH_TIMEOUT = Duration.ofSeconds(5);
+
+    private final Backend backend;
+    private final FunctionRegistry registry;
+    private final MeteringStore meteringStore;
+    private final Clock clock;
+    private final GrandaOptions options;
+    private final String tenant;
+    private final Invoker runModeInvoker;
+    private final InvocationRecorder recorder;
+    private final InFlightCalls inFlight = new InFlightCalls();
+
+    private Granda(Builder b, Backend backend) {
+        this.backend = backend;
+        this.registry = b.registry != null ? b.registry : new InMemoryFunctionRegistry(b.clock);
+        this.meteringStore = b.meteringStore != null ? b.meteringStore : new InMemoryMeteringStore();
+        this.clock = b.clock;
+        this.options = b.options;
+        this.tenant = b.tenant;
+        this.runModeInvoker = new RunModeInvoker(backend, clock, options.maxOutputBytes(), options.maxLogTailBytes());
+        this.recorder = new InvocationRecorder(meteringStore, options.recorderCapacity(), options.recorderBatchSize());
+    }
+
+    /** @return a builder with in-memory stores, the system clock and default options */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Deploys a new function: validates the spec, makes sure its image is present (pulling it if needed) and
+     * registers revision 1 with a new unguessable route.
+     *
+     * @param spec what to deploy
+     * @return the deployed function
+     * @throws InvalidFunctionSpecException   when the spec breaks a limit; nothing is created
+     * @throws FunctionAlreadyExistsException when the name is taken
+     * @throws ImageUnavailableException      when the image is absent and cannot be pulled
+     * @throws BackendUnavailableException    when the backend cannot be reached
+     */
+    public DeployedFunction deploy(FunctionSpec spec) {
+        checkDeployable(spec);
+        if (registry.find(spec.name()).isPresent()) {
+            // Fail before a possibly long pull; create() still guards the race.
+            throw new FunctionAlreadyExistsException("a function named '" + spec.name() + "' already exists");
+        }
+        backend.prepare(spec.image());
+        DeployedFunction created = registry.create(spec);
+        LOG.atInfo().addKeyValue("function", created.name()).addKeyValue("image", spec.image())
+                .addKeyValue("route", created.routeId()).log("function deployed");
+        return created;
+    }
+
+    /**
+     * Replaces the current revision of a function with a new one.
+     *
+     * @param spec the new spec; its name says which function
+     * @return the new revision
+     * @throws FunctionNotFoundException when there is no such function
+     * @see #update(FunctionSpec, long)
+     */
+    public DeployedFunction update(FunctionSpec spec) {
+        DeployedFunction current = registry.find(spec.name())
+                .orElseThrow(() -> notFound(spec.name()));
+        return update(spec, current.revision());
+    }
+
+    /**
+     * Replaces a function's spec if it is still at the expected revision.
+     *
+     * @param spec             the new spec; its name says which function
+     * @param expectedRevision the revision the caller last saw
+     * @return the new revision
+     * @throws InvalidFunctionSpecException when the spec breaks a limit; nothing changes
+     * @throws FunctionNotFoundException    when there is no such function
+     * @throws RevisionConflictException    when the function has moved past {@code expectedRevision}
+     * @throws ImageUnavailableException    when the new image is absent and cannot be pulled
+     */
+    public DeployedFunction update(FunctionSpec spec, long expectedRevision) {
+        checkDeployable(spec);
+        registry.find(spec.name()).orElseThrow(() -> notFound(spec.name()));
+        backend.prepare(spec.image());
+        DeployedFunction updated = registry.update(spec, expectedRevision);
+        LOG.atInfo().addKeyValue("function", updated.name()).addKeyValue("revision", updated.revision())
+                .log("function updated");
+        return updated;
+    }
+
+    /**
+     * @param name a function name
+     * @return the function's current revision, empty when there is none
+     */
+    public Optional<DeployedFunction> function(String name) {
+        return registry.find(name);
+    }
+
+    /**
+     * @param routeId the route segment of a function's URL
+     * @return the function owning the route, empty when none does
+     */
+    public Optional<DeployedFunction> functionByRoute(String routeId) {
+        return registry.findByRoute(routeId);
+    }
+
+    /** @return every function's current revision, by name */
+    public List<DeployedFunction> functions() {
+        return registry.list();
+    }
+
+    /**
+     * Deletes a function. Its URL stops answering at once; its invocation records stay.
+     *
+     * @param name a function name
+     * @return true when it existed
+     */
+    public boolean delete(String name) {
+        Optional<DeployedFunction> removed = registry.delete(name);
+        removed.ifPresent(f -> LOG.atInfo().addKeyValue("function", name).log("function deleted"));
+        return removed.isPresent();
+    }
+
+    /**
+     * Calls a function by name.
+     *
+     * @param name    a function name
+     * @param request the call
+     * @return the function's outcome and output; a failing function is a result, not an exception
+     * @throws FunctionNotFoundException   when there is no such function
+     * @throws PayloadTooLargeException    when the payload exceeds {@link GrandaOptions#maxPayloadBytes()}
+     * @throws BackendUnavailableException when the backend cannot run it
+     * @throws ShuttingDownException       after {@link #close()} began
+     */
+    public InvocationResult invoke(String name, InvocationRequest request) {
+        return invoke(registry.find(name).orElseThrow(() -> notFound(name)), request);
+    }
+
+    /**
+     * Calls a given revision of a function; see {@link #invoke(String, InvocationRequest)}.
+     *
+     * @param function the revision to run
+     * @param request  the call
+     * @return the function's outcome and output
+     */
+    public InvocationResult invoke(DeployedFunction function, InvocationRequest request) {
+        Objects.requireNonNull(function, "function");
+        Objects.requireNonNull(request, "request");
+        if (request.body().length > options.maxPayloadBytes()) {
+            throw new PayloadTooLargeException("payload is " + request.body().length + " bytes; at most "
+                    + options.maxPayloadBytes() + " are accepted");
+        }
+        inFlight.enter();
+        try {
+            String invocationId = Ids.newTimeOrderedId(clock.instant());
+            InvocationResult result = invokerFor(function).invoke(invocationId, function, request);
+            recorder.record(toRecord(result, function, request));
+            logCall(result);
+            return result;
+        } finally {
+            inFlight.exit();
+        }
+    }
+
+    private Invoker invokerFor(DeployedFunction function) {
+        return switch (function.spec().mode()) {
+            case RUN -> runModeInvoker;
+            case HOT -> throw new InvalidFunctionSpecException("mode", "hot mode is not available yet");
+        };
+    }
+
+    private InvocationRecord toRecord(InvocationResult r, DeployedFunction f, InvocationRequest request) {
+        InvocationTimings t = r.timings();
+        return new InvocationRecord(r.invocationId(), tenant, f.id(), f.name(), f.revision(), t.start(), t.end(),
+                micros(t.queueWait()), micros(t.coldStart()), micros(t.run()), f.spec().memoryMb(), r.cpuMicros(),
+                r.outcome(), r.exitCode(), r.cold(), request.body().length, r.output().length);
+    }
+
+    private static long micros(Duration d) {
+        return d.toNanos() / 1000;
+    }
+
+    private static void logCall(InvocationResult r) {
+        InvocationTimings t = r.timings();
+        CALLS.atInfo().addKeyValue("function", r.functionName()).addKeyValue("revision", r.revision())
+                .addKeyValue("outcome", r.outcome()).addKeyValue("exitCode", r.exitCode())
+                .addKeyValue("cold", r.cold()).addKeyValue("totalMs", t.total().toMillis())
+                .addKeyValue("runMs", t.run().toMillis()).addKeyValue("id", r.invocationId()).log("call");
+    }
+
+    /**
+     * Lists a function's calls, newest first. Calls that returned before this method was called are included.
+     *
+     * @param name   a function name
+     * @param limit  page size, 1 to 1000
+     * @param cursor {@code null} for the first page, else the previous page's {@link Page#nextCursor()}
+     * @return one page of records
+     * @throws FunctionNotFoundException when there is no such function
+     */
+    public Page<InvocationRecord> invocations(String name, int limit, String cursor) {
+        DeployedFunction f = registry.find(name).orElseThrow(() -> notFound(name));
+        recorder.flush(READ_FLUSH_TIMEOUT);
+        return meteringStore.invocations(f.id(), limit, cursor);
+    }
+
+    /**
+     * Totals of a function's calls that started in {@code [since, until)}.
+     *
+     * @param name  a function name
+     * @param since inclusive lower bound
+     * @param until exclusive upper bound
+     * @return the totals
+     * @throws FunctionNotFoundException when there is no such function
+     */
+    public UsageSummary usage(String name, Instant since, Instant until) {
+        DeployedFunction f = registry.find(name).orElseThrow(() -> notFound(name));
+        recorder.flush(READ_FLUSH_TIMEOUT);
+        return meteringStore.usage(f.id(), since, until);
+    }
+
+    /**
+     * @param invocationId an invocation id
+     * @return the call's record, empty when there is none
+     */
+    public Optional<InvocationRecord> invocation(String invocationId) {
+        recorder.flush(READ_FLUSH_TIMEOUT);
+        return meteringStore.find(invocationId);
+    }
+
+    /** @return whether the backend can run functions now */
+    public BackendHealth backendHealth() {
+        return backend.health();
+    }
+
+    /** @return the backend's name, e.g. {@code docker} */
+    public String backendName() {
+        return backend.name();
+    }
+
+    /** @return the options this platform runs with */
+    public GrandaOptions options() {
+        return options;
+    }
+
+    /** @return the clock this platform runs on */
+    public Clock clock() {
+        return clock;
+    }
+
+    /** @return calls under way right now */
+    public int callsInFlight() {
+        return inFlight.count();
+    }
+
+    private void checkDeployable(FunctionSpec spec) {
+        options.limits().validate(spec);
+        if (spec.mode() == ExecutionMode.RUN && !backend.capabilities().contains(BackendCapability.RUN_ONCE)) {
+            throw new InvalidFunctionSpecException("mode", "backend '" + backend.name() + "' cannot run run-mode functions");
+        }
+        if (spec.mode() == ExecutionMode.HOT && !backend.capabilities().contains(BackendCapability.HOT_INSTANCES)) {
+            throw new InvalidFunctionSpecException("mode", "backend '" + backend.name() + "' cannot run hot functions");
+        }
+    }
+
+    private static FunctionNotFoundException notFound(String name) {
+        return new FunctionNotFoundException("no function named '" + name + "'");
+    }
+
+    /**
+     * Shuts down in order, each step bounded on its own: stop taking calls, wait up to
+     * {@link GrandaOptions#shutdownGrace()} for calls under way, store every pending record, remove every instance,
+     * close the stores. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (inFlight.isClosing()) {
+            return;
+        }
+        try {
+            int left = inFlight.closeAndAwait(options.shutdownGrace());
+            if (left > 0) {
+                LOG.atWarn().addKeyValue("calls", left).log("shutdown grace ran out with calls under way");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        recorder.close(Duration.ofSeconds(30));
+        closeQuietly(backend);
+        closeQuietly(registry);
+        if (meteringStore != registry) {
+            closeQuietly(meteringStore);
+        }
+        LOG.info("Granda stopped");
+    }
+
+    private static void closeQuietly(Object resource) {
+        if (resource instanceof AutoCloseable closeable) {
+            try {
+                closeable.close();
+            } catch (Exception e) {
+                LOG.atWarn().setCause(e).addKeyValue("resource", resource.getClass().getSimpleName())
+                        .log("close failed");
+            }
+        }
+    }
+
+    /** Builds a {@link Granda}; not thread-safe. */
+    public static final class Builder {
+        private Backend backend;
+        private String backendName = "docker";
+        private Map<String, String> backendSettings = Map.of();
+        private String ownerId = "granda";
+        private FunctionRegistry registry;
+        private MeteringStore meteringStore;
+        private Clock clock = Clock.systemUTC();
+        private GrandaOptions options = GrandaOptions.DEFAULTS;
+        private String tenant = InvocationRecord.DEFAULT_TENANT;
+        private boolean reapAtStart = true;
+
+        private Builder() {
+        }
+
+        /** Uses this backend; it wins over any {@link BackendProvider} on the classpath. */
+        public Builder backend(Backend backend) {
+            this.backend = backend;
+            return this;
+        }
+
+        /** Picks the {@link BackendProvider} of this name when no backend is set in code (default {@code docker}). */
+        public Builder backendName(String name) {
+            this.backendName = name;
+            return this;
+        }
+
+        /** Settings handed to the {@link BackendProvider}. */
+        public Builder backendSettings(Map<String, String> settings) {
+            this.backendSettings = Map.copyOf(settings);
+            return this;
+        }
+
+        /**
+         * The id that labels every instance this Granda creates, so that leftovers of a crash are found and removed
+         * at start-up without touching anyone else's. Give each Granda sharing a backend its own.
+         */
+        public Builder ownerId(String ownerId) {
+            this.ownerId = Objects.requireNonNull(ownerId);
+            return this;
+        }
+
+        /** Where functions are kept (default: in memory). */
+        public Builder registry(FunctionRegistry registry) {
+            this.registry = registry;
+            return this;
+        }
+
+        /** Where invocation records are kept (default: in memory). */
+        public Builder meteringStore(MeteringStore store) {
+            this.meteringStore = store;
+            return this;
+        }
+
+        /** The time source for timings and records (default: the UTC system clock). */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock);
+            return this;
+        }
+
+        /** Platform-wide settings (default {@link GrandaOptions#DEFAULTS}). */
+        public Builder options(GrandaOptions options) {
+            this.options = Objects.requireNonNull(options);
+            return this;
+        }
+
+        /** Whether {@link #build()} removes instances left by an earlier process with the same owner id (default yes). */
+        public Builder reapLeftoversAtStart(boolean reap) {
+            this.reapAtStart = reap;
+            return this;
+        }
+
+        /**
+         * @return a running Granda
+         * @throws IllegalStateException       when no backend is set and no provider of the configured name is found
+         * @throws BackendUnavailableException when reaping leftovers needs the backend and it cannot be reached
+         */
+        public Granda build() {
+            Backend b = backend != null ? backend : loadBackend();
+            Granda granda = new Granda(this, b);
+            if (reapAtStart) {
+                int reaped = b.reapLeftovers();
+                if (reaped > 0) {
+                    LOG.atInfo().addKeyValue("instances", reaped).addKeyValue("owner", ownerId)
+                            .log("removed instances left by an earlier run");
+                }
+            }
+            return granda;
+        }
+
+        private Backend loadBackend() {
+            for (BackendProvider provider : ServiceLoader.load(BackendProvider.class)) {
+                if (provider.name().equals(backendName)) {
+                    return provider.create(ownerId, backendSettings);
+                }
+            }
+            throw new IllegalStateException("no backend named '" + backendName
+                    + "' on the classpath; add granda-docker or pass one to Granda.builder().backend(...)");
+        }
+    }
+}

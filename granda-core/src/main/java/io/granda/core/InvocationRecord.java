@@ -1,0 +1,84 @@
+package io.granda.core;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * The billing record of one call, as kept by the {@link io.granda.core.spi.MeteringStore}: an immutable value.
+ * Recording the same {@code invocationId} twice has no effect.
+ *
+ * <p>Durations are kept in microseconds so that nothing is lost before billing rounds; the billed duration is
+ * the run time rounded up to the next whole millisecond (see {@link #billedMillis()}).
+ *
+ * @param invocationId  unique id of the call
+ * @param tenant        owner of the function; {@code "default"} until tenants exist
+ * @param functionId    the function's stable id
+ * @param functionName  the function's name at the time of the call
+ * @param revision      the revision that served the call
+ * @param start         when the platform accepted the call
+ * @param end           when the platform had the answer
+ * @param queueMicros   time waiting for capacity
+ * @param initMicros    cold-start time: image pull, create+start and init; zero for a warm call
+ * @param runMicros     the function's own run time
+ * @param memoryMb      memory limit the call ran with, in MiB
+ * @param cpuMicros     CPU time used by the function where the backend could read it, else {@code -1}
+ * @param outcome       what became of the call
+ * @param exitCode      process exit code, {@link InvocationResult#NO_EXIT_CODE} when none
+ * @param cold          whether the call paid a cold start
+ * @param requestBytes  payload size
+ * @param responseBytes output size
+ */
+public record InvocationRecord(
+        String invocationId,
+        String tenant,
+        String functionId,
+        String functionName,
+        long revision,
+        Instant start,
+        Instant end,
+        long queueMicros,
+        long initMicros,
+        long runMicros,
+        int memoryMb,
+        long cpuMicros,
+        Outcome outcome,
+        int exitCode,
+        boolean cold,
+        long requestBytes,
+        long responseBytes) {
+
+    /** Tenant of every function until multi-tenancy is configured. */
+    public static final String DEFAULT_TENANT = "default";
+
+    public InvocationRecord {
+        Objects.requireNonNull(invocationId, "invocationId");
+        Objects.requireNonNull(tenant, "tenant");
+        Objects.requireNonNull(functionId, "functionId");
+        Objects.requireNonNull(functionName, "functionName");
+        Objects.requireNonNull(start, "start");
+        Objects.requireNonNull(end, "end");
+        Objects.requireNonNull(outcome, "outcome");
+        if (queueMicros < 0 || initMicros < 0 || runMicros < 0) {
+            throw new IllegalArgumentException("durations must not be negative");
+        }
+        if (memoryMb <= 0) {
+            throw new IllegalArgumentException("memoryMb must be positive, was " + memoryMb);
+        }
+    }
+
+    /** @return wall time of the call in whole milliseconds, as the original Granda reported it */
+    public long durationMillis() {
+        return Duration.between(start, end).toMillis();
+    }
+
+    /** @return billed duration: run time rounded up to the next whole millisecond, at least 1 ms */
+    public long billedMillis() {
+        return Billing.billedMillis(runMicros);
+    }
+
+    /** @return memory in GB times billed seconds */
+    public double gbSeconds() {
+        return Billing.gbSeconds(memoryMb, billedMillis());
+    }
+}

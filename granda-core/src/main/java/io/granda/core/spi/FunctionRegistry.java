@@ -1,0 +1,69 @@
+package io.granda.core.spi;
+
+import io.granda.core.DeployedFunction;
+import io.granda.core.FunctionAlreadyExistsException;
+import io.granda.core.FunctionNotFoundException;
+import io.granda.core.FunctionSpec;
+import io.granda.core.RevisionConflictException;
+import io.granda.core.StoreException;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Where functions live. Every change makes a new immutable revision; the function's id and route stay the same
+ * for its whole life.
+ *
+ * <p>Implementations must be thread-safe. Specs reach the registry already validated (see
+ * {@link io.granda.core.FunctionLimits}); the registry checks only what needs its own state (uniqueness,
+ * revisions). Every method may throw {@link StoreException} when the underlying storage fails; nothing is
+ * half-written when it does.
+ */
+public interface FunctionRegistry {
+
+    /**
+     * Registers a new function at revision 1 with a new id and a new unguessable route id (see
+     * {@link io.granda.core.internal.Ids#newRouteId(String)}).
+     *
+     * @param spec a validated spec
+     * @return the registered function
+     * @throws FunctionAlreadyExistsException when a function of that name exists
+     */
+    DeployedFunction create(FunctionSpec spec);
+
+    /**
+     * @param name a function name
+     * @return the current revision of the function, empty when there is none
+     */
+    Optional<DeployedFunction> find(String name);
+
+    /**
+     * @param routeId the route segment of a function's URL
+     * @return the current revision of the function owning that route, empty when none does
+     */
+    Optional<DeployedFunction> findByRoute(String routeId);
+
+    /**
+     * @return the current revision of every function, ordered by name
+     */
+    List<DeployedFunction> list();
+
+    /**
+     * Replaces a function's spec, making revision {@code expectedRevision + 1}. The name cannot change.
+     *
+     * @param spec             a validated spec whose name is the function's name
+     * @param expectedRevision the revision the caller last saw; guards against lost updates
+     * @return the new revision
+     * @throws FunctionNotFoundException  when no function has that name
+     * @throws RevisionConflictException when the current revision is not {@code expectedRevision}
+     */
+    DeployedFunction update(FunctionSpec spec, long expectedRevision);
+
+    /**
+     * Removes a function. Its route stops resolving at once; its invocation records are kept.
+     *
+     * @param name a function name
+     * @return the revision that was current, empty when there was no such function
+     */
+    Optional<DeployedFunction> delete(String name);
+}
