@@ -28,8 +28,14 @@ public final class Billing {
      * @param memoryMb     memory limit in MiB
      * @param billedMillis billed milliseconds
      * @return memory in MiB times billed milliseconds
+     * @throws IllegalArgumentException when either is negative (it would silently subtract from a total)
+     * @throws ArithmeticException      when the product does not fit in a long
      */
     public static long mbMillis(int memoryMb, long billedMillis) {
+        if (memoryMb < 0 || billedMillis < 0) {
+            throw new IllegalArgumentException("memoryMb and billedMillis must not be negative, were "
+                    + memoryMb + " and " + billedMillis);
+        }
         return Math.multiplyExact((long) memoryMb, billedMillis);
     }
 

@@ -1,6 +1,5 @@
 package io.granda.core;
 
-import io.granda.core.internal.Ids;
 import io.granda.core.internal.InFlightCalls;
 import io.granda.core.internal.InvocationRecorder;
 import io.granda.core.internal.RunModeInvoker;
@@ -8,8 +7,10 @@ import io.granda.core.memory.InMemoryFunctionRegistry;
 import io.granda.core.memory.InMemoryMeteringStore;
 import io.granda.core.spi.Backend;
 import io.granda.core.spi.BackendCapability;
-import io.granda.core.spi.BackendHealth;
+import io.granda.core.spi.ComponentHealth;
 import io.granda.core.spi.BackendProvider;
+import io.granda.core.spi.ComponentHealth;
+import io.granda.core.spi.HealthCheck;
 import io.granda.core.spi.FunctionRegistry;
 import io.granda.core.spi.Invoker;
 import io.granda.core.spi.MeteringStore;
@@ -19,11 +20,13 @@ import org.slf4j.LoggerFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.ServiceLoader;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The platform, as an application embeds it: deploy functions, invoke them, list and delete them, read what they
@@ -56,6 +59,7 @@ public final class Granda implements AutoCloseable {
     private final Invoker runModeInvoker;
     private final InvocationRecorder recorder;
     private final InFlightCalls inFlight = new InFlightCalls();
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private Granda(Builder b, Backend backend) {
         this.backend = backend;
@@ -198,11 +202,27 @@ public final class Granda implements AutoCloseable {
         try {
             String invocationId = Ids.newTimeOrderedId(clock.instant());
             InvocationResult result = invokerFor(function).invoke(invocationId, function, request);
-            recorder.record(toRecord(result, function, request));
+            record(toRecord(result, function, request));
             logCall(result);
             return result;
         } finally {
             inFlight.exit();
+        }
+    }
+
+    private void record(InvocationRecord record) {
+        try {
+            recorder.record(record);
+        } catch (IllegalStateException recorderClosed) {
+            // close() gave up waiting for this call (its grace ran out) and shut the recorder. The function ran, so
+            // its caller still gets the answer; the record is written straight to the store, as a last attempt.
+            try {
+                meteringStore.append(List.of(record));
+            } catch (RuntimeException e) {
+                LOG.atError().setCause(e).addKeyValue("id", record.invocationId())
+                        .addKeyValue("function", record.functionName()).addKeyValue("runMicros", record.runMicros())
+                        .log("invocation record lost: the call ended after shutdown");
+            }
         }
     }
 
@@ -272,8 +292,26 @@ public final class Granda implements AutoCloseable {
     }
 
     /** @return whether the backend can run functions now */
-    public BackendHealth backendHealth() {
+    public ComponentHealth backendHealth() {
         return backend.health();
+    }
+
+    /**
+     * Checks every part of the platform: the backend, and each store that implements {@link HealthCheck}.
+     *
+     * @return health by component name ({@code backend}, then the stores' names), in that order
+     */
+    public Map<String, ComponentHealth> health() {
+        Map<String, ComponentHealth> report = new LinkedHashMap<>();
+        report.put("backend", backend.health());
+        if (registry instanceof HealthCheck check) {
+            report.put(check.healthName(), check.health());
+        }
+        if (meteringStore != registry && meteringStore instanceof HealthCheck check) {
+            // Both views of one store answer to the same name: check it once.
+            report.computeIfAbsent(check.healthName(), name -> check.health());
+        }
+        return report;
     }
 
     /** @return the backend's name, e.g. {@code docker} */
@@ -317,7 +355,7 @@ public final class Granda implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (inFlight.isClosing()) {
+        if (!closed.compareAndSet(false, true)) {
             return;
         }
         try {
@@ -428,7 +466,7 @@ public final class Granda implements AutoCloseable {
          */
         public Granda build() {
             Backend b = backend != null ? backend : loadBackend();
-            Granda granda = new Granda(this, b);
+            // Reap before the Granda exists: if the backend is down, build() fails with nothing started.
             if (reapAtStart) {
                 int reaped = b.reapLeftovers();
                 if (reaped > 0) {
@@ -436,7 +474,7 @@ public final class Granda implements AutoCloseable {
                             .log("removed instances left by an earlier run");
                 }
             }
-            return granda;
+            return new Granda(this, b);
         }
 
         private Backend loadBackend() {

@@ -62,6 +62,10 @@ public record InvocationRecord(
         if (queueMicros < 0 || initMicros < 0 || runMicros < 0) {
             throw new IllegalArgumentException("durations must not be negative");
         }
+        if (end.isBefore(start)) {
+            // A negative wall time would be subtracted from every usage total.
+            throw new IllegalArgumentException("end " + end + " is before start " + start);
+        }
         if (memoryMb <= 0) {
             throw new IllegalArgumentException("memoryMb must be positive, was " + memoryMb);
         }

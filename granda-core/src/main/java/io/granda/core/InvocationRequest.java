@@ -28,7 +28,9 @@ public record InvocationRequest(
         query = query == null ? "" : query;
         TreeMap<String, List<String>> copy = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         if (headers != null) {
-            headers.forEach((k, v) -> copy.put(k, List.copyOf(v)));
+            // Names that differ only in case are one header: keep all their values rather than the last name's.
+            headers.forEach((k, v) -> copy.merge(k, List.copyOf(v),
+                    (a, b) -> java.util.stream.Stream.concat(a.stream(), b.stream()).toList()));
         }
         headers = java.util.Collections.unmodifiableMap(copy);
         body = Objects.requireNonNullElse(body, new byte[0]);

@@ -1,6 +1,7 @@
 package io.granda.core.internal;
 
 import io.granda.core.InvocationRecord;
+import io.granda.core.StoreException;
 import io.granda.core.spi.MeteringStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,6 +42,8 @@ public final class InvocationRecorder implements AutoCloseable {
     /** Records stored so far; always {@code <= enqueued}. */
     private long stored;
     private boolean closed;
+    /** Set when close() stopped waiting: the writer then stops retrying a store that is going away. */
+    private boolean abandoned;
 
     /**
      * @param store    where records go
@@ -131,7 +134,7 @@ public final class InvocationRecorder implements AutoCloseable {
                 lock.unlock();
             }
             try {
-                store.append(batch);
+                appendRefusingOnlyBadRecords(batch);
                 lock.lock();
                 try {
                     stored += batch.size();
@@ -141,12 +144,44 @@ public final class InvocationRecorder implements AutoCloseable {
                 }
                 batch.clear();
                 backoffMillis = 50;
-            } catch (RuntimeException e) {
+            } catch (StoreException | Error e) {
+                lock.lock();
+                try {
+                    if (abandoned) {
+                        return;
+                    }
+                } finally {
+                    lock.unlock();
+                }
                 // Keep the batch: the store is idempotent by invocation id, so retrying it whole is safe.
                 LOG.atError().setCause(e).addKeyValue("batch", batch.size()).addKeyValue("retryInMs", backoffMillis)
                         .log("could not store invocation records; will retry");
                 sleep(backoffMillis);
                 backoffMillis = Math.min(backoffMillis * 2, MAX_BACKOFF.toMillis());
+            }
+        }
+    }
+
+    /**
+     * Appends a batch. A {@link StoreException} means the store could not write (retry later, whole); any other
+     * exception means the store refused something in the batch, which no retry will change: then the records go
+     * one by one so that a single unstorable record cannot hold up every other call's record forever.
+     */
+    private void appendRefusingOnlyBadRecords(List<InvocationRecord> batch) {
+        try {
+            store.append(batch);
+        } catch (StoreException e) {
+            throw e;
+        } catch (RuntimeException refused) {
+            for (InvocationRecord r : batch) {
+                try {
+                    store.append(List.of(r));
+                } catch (StoreException e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    LOG.atError().setCause(e).addKeyValue("id", r.invocationId())
+                            .addKeyValue("function", r.functionName()).log("store refused an invocation record; dropped");
+                }
             }
         }
     }
@@ -179,7 +214,14 @@ public final class InvocationRecorder implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        int left = pending();
+        int left;
+        lock.lock();
+        try {
+            left = (int) (enqueued - stored);
+            abandoned = left > 0;
+        } finally {
+            lock.unlock();
+        }
         if (left > 0) {
             LOG.atError().addKeyValue("pending", left).log("shut down with invocation records not yet stored");
         }

@@ -38,6 +38,10 @@ public final class RunModeInvoker implements Invoker {
         this.maxLogBytes = maxLogBytes;
     }
 
+    private static Instant max(Instant a, Instant b) {
+        return a.isAfter(b) ? a : b;
+    }
+
     @Override
     public InvocationResult invoke(String invocationId, DeployedFunction function, InvocationRequest request) {
         FunctionSpec spec = function.spec();
@@ -45,7 +49,8 @@ public final class RunModeInvoker implements Invoker {
         RunOnceResult run = backend.runOnce(new RunOnceRequest(invocationId, function.id(), function.name(),
                 function.revision(), spec.image(), spec.env(), spec.memoryMb(), spec.timeout(), request.body(),
                 maxOutputBytes, maxLogBytes));
-        Instant end = clock.instant();
+        // A wall clock can step back during a call (NTP); a call never takes negative time.
+        Instant end = max(start, clock.instant());
         Outcome outcome = switch (run.termination()) {
             case EXITED -> run.exitCode() == 0 ? Outcome.SUCCESS : Outcome.FUNCTION_ERROR;
             case TIMED_OUT -> Outcome.TIMEOUT;

@@ -5,7 +5,7 @@ import io.granda.core.FunctionAlreadyExistsException;
 import io.granda.core.FunctionNotFoundException;
 import io.granda.core.FunctionSpec;
 import io.granda.core.RevisionConflictException;
-import io.granda.core.internal.Ids;
+import io.granda.core.Ids;
 import io.granda.core.spi.FunctionRegistry;
 
 import java.time.Clock;

@@ -62,7 +62,7 @@ public final class InMemoryMeteringStore implements MeteringStore {
         int before = parseCursor(cursor);
         lock.lock();
         try {
-            List<InvocationRecord> page = new ArrayList<>(limit);
+            List<InvocationRecord> page = new ArrayList<>(Math.min(limit, 1000));
             int i = Math.min(before, records.size()) - 1;
             for (; i >= 0 && page.size() < limit; i--) {
                 if (records.get(i).functionId().equals(functionId)) {

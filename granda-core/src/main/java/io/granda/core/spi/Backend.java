@@ -54,7 +54,7 @@ public interface Backend extends AutoCloseable {
     int reapLeftovers();
 
     /** @return whether the backend can run functions now; never throws */
-    BackendHealth health();
+    ComponentHealth health();
 
     /**
      * Removes every instance this backend still owns and releases its resources. Idempotent.

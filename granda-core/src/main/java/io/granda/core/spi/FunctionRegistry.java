@@ -23,7 +23,7 @@ public interface FunctionRegistry {
 
     /**
      * Registers a new function at revision 1 with a new id and a new unguessable route id (see
-     * {@link io.granda.core.internal.Ids#newRouteId(String)}).
+     * {@link io.granda.core.Ids#newRouteId(String)}).
      *
      * @param spec a validated spec
      * @return the registered function

@@ -15,7 +15,8 @@ import java.util.Objects;
  * @param env            environment of the process
  * @param memoryMb       memory limit, in MiB, without swap
  * @param timeout        longest the process may run once started
- * @param payload        appended to the image's ENTRYPOINT as its last argument (unless empty) and written to stdin
+ * @param payload        written to stdin, and appended to the image's ENTRYPOINT as its last argument when it can be
+ *                       one: not empty, under 128 KiB and without NUL bytes (the limits of a Linux argument)
  * @param maxOutputBytes stdout beyond this many bytes is dropped and reported as truncated
  * @param maxLogBytes    how much of the end of stderr to keep
  */

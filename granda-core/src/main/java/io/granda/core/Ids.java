@@ -1,10 +1,10 @@
-package io.granda.core.internal;
+package io.granda.core;
 
 import java.security.SecureRandom;
 import java.time.Instant;
 
 /**
- * Makes the ids Granda hands out. Not API. Thread-safe.
+ * Makes the ids Granda hands out: for Granda itself and for registry implementations, which give every new function its ids with it. Thread-safe.
  *
  * <p>Invocation and function ids are time-ordered (48 bits of milliseconds, then 80 random bits, in Crockford
  * base32, like a ULID) so that records sort by creation and indexes stay append-friendly. Route ids carry 120

@@ -1,0 +1,160 @@
+package io.granda.docker;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * Configuration of a {@link DockerBackend}: an immutable value with safe defaults ({@link #defaults(String)}) and one
+ * place that judges it ({@link #validate()}).
+ *
+ * @param dockerHost      the engine's address, {@code unix:///path} or {@code tcp://host:port} (plain, no TLS);
+ *                        default: the {@code DOCKER_HOST} environment variable, else {@value #DEFAULT_DOCKER_HOST}
+ * @param ownerId         labels every container as {@code io.granda.owner=<ownerId>}; {@link DockerBackend#reapLeftovers()}
+ *                        removes exactly the containers carrying it. Required; letters, digits, {@code _ . -}
+ * @param maxConnections  pooled connections to the engine (default 100). Each running call holds one briefly per
+ *                        request; its attach stream has a connection of its own outside the pool
+ * @param connectTimeout  longest wait to connect to the engine (default 5 s)
+ * @param responseTimeout longest the engine may stay silent while answering one pooled request (default 60 s);
+ *                        enforced by the transport on {@code tcp://} hosts only. A call's run is bounded by its own
+ *                        timeout, a pull by {@code pullTimeout}
+ * @param pullTimeout     longest an image pull may take (default 5 min)
+ * @param teardownTimeout longest the removal of a container may take (default 10 s); it never uses the caller's
+ *                        deadline, so a call that ran out of time still cleans up
+ * @param networkMode     the containers' network mode (default {@value #DEFAULT_NETWORK_MODE}: functions get no
+ *                        network at all)
+ */
+public record DockerBackendConfig(
+        String dockerHost,
+        String ownerId,
+        int maxConnections,
+        Duration connectTimeout,
+        Duration responseTimeout,
+        Duration pullTimeout,
+        Duration teardownTimeout,
+        String networkMode) {
+
+    /** The engine's address when {@code DOCKER_HOST} is not set. */
+    public static final String DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
+
+    /** Functions get no network unless configured otherwise. */
+    public static final String DEFAULT_NETWORK_MODE = "none";
+
+    /** Owner ids are used in label filters: keep them to characters that need no quoting anywhere. */
+    private static final Pattern OWNER_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
+
+    /**
+     * @param ownerId labels every container this backend creates
+     * @return the defaults described on the record, for this owner
+     */
+    public static DockerBackendConfig defaults(String ownerId) {
+        return new DockerBackendConfig(defaultDockerHost(), ownerId, 100, Duration.ofSeconds(5),
+                Duration.ofSeconds(60), Duration.ofMinutes(5), Duration.ofSeconds(10), DEFAULT_NETWORK_MODE);
+    }
+
+    /** @return {@code DOCKER_HOST} when set and not blank, else {@value #DEFAULT_DOCKER_HOST} */
+    public static String defaultDockerHost() {
+        String env = System.getenv("DOCKER_HOST");
+        return env == null || env.isBlank() ? DEFAULT_DOCKER_HOST : env.strip();
+    }
+
+    /** @return a copy talking to another engine */
+    public DockerBackendConfig withDockerHost(String host) {
+        return new DockerBackendConfig(host, ownerId, maxConnections, connectTimeout, responseTimeout, pullTimeout,
+                teardownTimeout, networkMode);
+    }
+
+    /** @return a copy with another connection pool size */
+    public DockerBackendConfig withMaxConnections(int connections) {
+        return new DockerBackendConfig(dockerHost, ownerId, connections, connectTimeout, responseTimeout,
+                pullTimeout, teardownTimeout, networkMode);
+    }
+
+    /** @return a copy with other connect and response timeouts */
+    public DockerBackendConfig withTimeouts(Duration connect, Duration response) {
+        return new DockerBackendConfig(dockerHost, ownerId, maxConnections, connect, response, pullTimeout,
+                teardownTimeout, networkMode);
+    }
+
+    /** @return a copy with another pull timeout */
+    public DockerBackendConfig withPullTimeout(Duration timeout) {
+        return new DockerBackendConfig(dockerHost, ownerId, maxConnections, connectTimeout, responseTimeout, timeout,
+                teardownTimeout, networkMode);
+    }
+
+    /** @return a copy with another teardown timeout */
+    public DockerBackendConfig withTeardownTimeout(Duration timeout) {
+        return new DockerBackendConfig(dockerHost, ownerId, maxConnections, connectTimeout, responseTimeout,
+                pullTimeout, timeout, networkMode);
+    }
+
+    /** @return a copy with another network mode */
+    public DockerBackendConfig withNetworkMode(String mode) {
+        return new DockerBackendConfig(dockerHost, ownerId, maxConnections, connectTimeout, responseTimeout,
+                pullTimeout, teardownTimeout, mode);
+    }
+
+    /**
+     * Checks every setting.
+     *
+     * @return this config, for chaining
+     * @throws IllegalArgumentException naming every invalid setting and what is allowed
+     */
+    public DockerBackendConfig validate() {
+        List<String> problems = new ArrayList<>();
+        checkHost(problems);
+        if (ownerId == null || !OWNER_ID.matcher(ownerId).matches()) {
+            problems.add("ownerId '" + ownerId + "' must be 1 to 128 letters, digits, '_', '.' or '-', starting"
+                    + " with a letter or digit");
+        }
+        if (maxConnections < 1) {
+            problems.add("maxConnections must be at least 1, was " + maxConnections);
+        }
+        checkPositive(problems, "connectTimeout", connectTimeout);
+        checkPositive(problems, "responseTimeout", responseTimeout);
+        checkPositive(problems, "pullTimeout", pullTimeout);
+        checkPositive(problems, "teardownTimeout", teardownTimeout);
+        if (networkMode == null || networkMode.isBlank()) {
+            problems.add("networkMode must not be blank (use \"none\" for no network)");
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException("invalid Docker backend config: " + String.join("; ", problems));
+        }
+        return this;
+    }
+
+    private void checkHost(List<String> problems) {
+        if (dockerHost == null || dockerHost.isBlank()) {
+            problems.add("dockerHost must not be blank (e.g. " + DEFAULT_DOCKER_HOST + ")");
+            return;
+        }
+        URI uri;
+        try {
+            uri = URI.create(dockerHost);
+        } catch (IllegalArgumentException e) {
+            problems.add("dockerHost '" + dockerHost + "' is not a URI: " + e.getMessage());
+            return;
+        }
+        String scheme = uri.getScheme();
+        if ("unix".equals(scheme)) {
+            if (uri.getPath() == null || uri.getPath().isEmpty()) {
+                problems.add("dockerHost '" + dockerHost + "' names no socket path (e.g. " + DEFAULT_DOCKER_HOST
+                        + ")");
+            }
+        } else if ("tcp".equals(scheme)) {
+            if (uri.getHost() == null || uri.getPort() < 1) {
+                problems.add("dockerHost '" + dockerHost + "' needs a host and a port (e.g. tcp://localhost:2375)");
+            }
+        } else {
+            problems.add("dockerHost '" + dockerHost + "' must start with unix:// or tcp:// (TLS is not supported)");
+        }
+    }
+
+    private static void checkPositive(List<String> problems, String name, Duration value) {
+        if (value == null || value.isNegative() || value.isZero()) {
+            problems.add(name + " must be positive, was " + value);
+        }
+    }
+}

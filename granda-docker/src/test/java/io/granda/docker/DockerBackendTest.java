@@ -1,0 +1,296 @@
+package io.granda.docker;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.BuildImageResultCallback;
+import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.Container;
+import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.core.DefaultDockerClientConfig;
+import com.github.dockerjava.core.DockerClientImpl;
+import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
+import io.granda.core.BackendUnavailableException;
+import io.granda.core.ImageUnavailableException;
+import io.granda.core.spi.Backend;
+import io.granda.core.spi.ComponentHealth;
+import io.granda.core.spi.RunOnceRequest;
+import io.granda.core.spi.RunOnceResult;
+import io.granda.core.spi.RunOnceResult.Termination;
+import io.granda.testkit.RunOnceBackendContract;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The run-mode contract against a real Docker engine ({@code DOCKER_HOST}, else the default socket), plus what is
+ * Docker's own: labels and limits on the container, reaping by owner, an unreachable engine, engine refusals and
+ * unrunnable images. Needs the test images of {@code scripts/build-images.sh}.
+ */
+class DockerBackendTest extends RunOnceBackendContract {
+
+    /** Unique per run, so that other test runs sharing the engine are never reaped by this one. */
+    private static final String OWNER = "test-" + UUID.randomUUID().toString().substring(0, 8);
+    private static final String SCRIPT_IMAGE = "granda-test-busybox:latest";
+
+    private static DockerClient docker;
+
+    @BeforeAll
+    static void connect() {
+        String host = DockerBackendConfig.defaultDockerHost();
+        docker = DockerClientImpl.getInstance(
+                DefaultDockerClientConfig.createDefaultConfigBuilder().withDockerHost(host).build(),
+                new ApacheDockerHttpClient.Builder().dockerHost(URI.create(host)).build());
+        try {
+            docker.inspectImageCmd(SCRIPT_IMAGE).exec();
+        } catch (NotFoundException e) {
+            fail(SCRIPT_IMAGE + " is missing: run scripts/build-images.sh");
+        }
+    }
+
+    @AfterAll
+    static void disconnect() throws IOException {
+        docker.close();
+    }
+
+    @Override
+    protected Backend createBackend() {
+        return new DockerBackend(DockerBackendConfig.defaults(OWNER));
+    }
+
+    @Override
+    protected String scriptImage() {
+        return SCRIPT_IMAGE;
+    }
+
+    @Test
+    void runningContainerCarriesLabelsLimitsAndNoNetwork() throws Exception {
+        RunOnceRequest request = script("sleep 3; echo done").memoryMb(48).request();
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            Future<RunOnceResult> call = pool.submit(() -> backend().runOnce(request));
+
+            InspectContainerResponse c = docker.inspectContainerCmd(awaitContainer(request.invocationId())).exec();
+            Map<String, String> labels = c.getConfig().getLabels();
+            // The image's own labels are merged in by the engine; ours must all be there.
+            assertEquals(OWNER, labels.get(DockerBackend.LABEL_OWNER));
+            assertEquals(request.functionName(), labels.get(DockerBackend.LABEL_FUNCTION));
+            assertEquals(request.functionId(), labels.get(DockerBackend.LABEL_FUNCTION_ID));
+            assertEquals("1", labels.get(DockerBackend.LABEL_REVISION));
+            assertEquals(request.invocationId(), labels.get(DockerBackend.LABEL_INVOCATION));
+            HostConfig host = c.getHostConfig();
+            assertEquals("none", host.getNetworkMode());
+            assertEquals(48L * 1024 * 1024, host.getMemory());
+            assertEquals(48L * 1024 * 1024, host.getMemorySwap(), "no swap");
+            assertTrue(List.of(c.getConfig().getEnv()).contains("SCRIPT=sleep 3; echo done"));
+
+            RunOnceResult r = call.get(30, TimeUnit.SECONDS);
+            assertExited(r, 0);
+            assertEquals("done\n", stdout(r));
+        }
+    }
+
+    @Test
+    void reapRemovesEveryContainerOfItsOwnerAndNoOneElses() {
+        String otherOwner = "test-other-" + UUID.randomUUID().toString().substring(0, 8);
+        String created = createLabelled(OWNER, "sleep 300");
+        String running = createLabelled(OWNER, "sleep 300");
+        docker.startContainerCmd(running).exec();
+        String exited = createLabelled(OWNER, "true");
+        docker.startContainerCmd(exited).exec();
+        docker.waitContainerCmd(exited).start().awaitStatusCode(30, TimeUnit.SECONDS);
+        String others = createLabelled(otherOwner, "sleep 300");
+        docker.startContainerCmd(others).exec();
+        try {
+            assertEquals(3, backend().reapLeftovers());
+
+            for (String id : List.of(created, running, exited)) {
+                assertThrows(NotFoundException.class, () -> docker.inspectContainerCmd(id).exec(), id);
+            }
+            assertTrue(docker.inspectContainerCmd(others).exec().getState().getRunning(),
+                    "another owner's container was touched");
+            assertEquals(0, backend().reapLeftovers());
+        } finally {
+            docker.removeContainerCmd(others).withForce(true).exec();
+        }
+    }
+
+    @Test
+    void unreachableEngineIsDownAndEveryCallIsAPlatformError() {
+        DockerBackend down = new DockerBackend(DockerBackendConfig.defaults(OWNER)
+                .withDockerHost("unix:///nonexistent.sock"));
+        try {
+            ComponentHealth health = down.health();
+            assertFalse(health.up());
+            assertTrue(health.detail().contains("unix:///nonexistent.sock"), health.detail());
+
+            RunOnceRequest request = script("echo never").request();
+            BackendUnavailableException run = assertThrows(BackendUnavailableException.class,
+                    () -> down.runOnce(request));
+            assertTrue(run.getMessage().contains("unix:///nonexistent.sock"), run.getMessage());
+            assertThrows(BackendUnavailableException.class, () -> down.prepare(SCRIPT_IMAGE));
+            assertThrows(BackendUnavailableException.class, down::reapLeftovers);
+        } finally {
+            down.close();
+        }
+    }
+
+    @Test
+    void unpullableImageMessageNamesTheImageAndTheCause() {
+        ImageUnavailableException e = assertThrows(ImageUnavailableException.class,
+                () -> backend().prepare(UNPULLABLE_IMAGE));
+
+        String message = e.getMessage();
+        assertTrue(message.startsWith("image '" + UNPULLABLE_IMAGE + "' is not present and could not be pulled: "),
+                message);
+        assertTrue(message.length() > ("image '" + UNPULLABLE_IMAGE + "' is not present and could not be pulled: ")
+                .length() + 5, "no cause in: " + message);
+    }
+
+    @Test
+    void createRefusedByTheEngineIsAPlatformErrorAndLeavesNothing() {
+        // Docker refuses memory limits under 6 MiB at create time.
+        RunOnceRequest request = script("echo never").memoryMb(1).request();
+
+        BackendUnavailableException e = assertThrows(BackendUnavailableException.class,
+                () -> backend().runOnce(request));
+        assertTrue(e.getMessage().contains("HTTP 400"), e.getMessage());
+        assertEquals(0, backend().reapLeftovers());
+    }
+
+    @Test
+    void imageWhoseEntrypointIsMissingExitsWith127AndTheReason() throws Exception {
+        String image = "granda-test-broken-entrypoint:" + UUID.randomUUID().toString().substring(0, 8);
+        Path context = Files.createTempDirectory("granda-broken-image");
+        try {
+            Files.writeString(context.resolve("Dockerfile"),
+                    "FROM " + SCRIPT_IMAGE + "\nENTRYPOINT [\"/no/such/binary\"]\n");
+            docker.buildImageCmd(context.toFile()).withTags(Set.of(image)).withPull(false)
+                    .exec(new BuildImageResultCallback()).awaitImageId(60, TimeUnit.SECONDS);
+
+            RunOnceRequest request = new RunOnceRequest("inv-" + UUID.randomUUID(), "fn-id", "broken", 1, image,
+                    Map.of(), 64, Duration.ofSeconds(20), "payload".getBytes(), 1024, 4096);
+            RunOnceResult r = backend().runOnce(request);
+
+            assertEquals(Termination.EXITED, r.termination());
+            assertEquals(127, r.exitCode());
+            assertTrue(r.stderrTail().contains("/no/such/binary"), r.stderrTail());
+            assertEquals(0, backend().reapLeftovers());
+        } finally {
+            try {
+                docker.removeImageCmd(image).withForce(true).exec();
+            } catch (NotFoundException ignored) {
+                // The build failed before tagging.
+            }
+            try (Stream<Path> files = Files.walk(context)) {
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    @Test
+    void aPayloadTooLongForOneArgumentComesOnStdinOnly() {
+        // Linux caps one argument at 128 KiB: such a payload is not passed as $1 (the process could not start),
+        // and stdin still carries all of it.
+        String big = "p".repeat(200 * 1024);
+        RunOnceResult r = script("echo \"args=$#\"; wc -c").payload(big).run();
+
+        assertExited(r, 0);
+        assertEquals("args=0\n" + big.length() + "\n", stdout(r).replace(" ", ""));
+    }
+
+    @Test
+    void aPayloadWithANulByteComesOnStdinOnly() {
+        byte[] binary = {'a', 0, 'b'};
+        RunOnceResult r = script("echo \"args=$#\"; wc -c").payload(binary).run();
+
+        assertExited(r, 0);
+        assertEquals("args=0\n3\n", stdout(r).replace(" ", ""));
+    }
+
+    @Test
+    void aPayloadJustUnderTheArgumentLimitIsStillTheLastArgument() {
+        String fits = "q".repeat(DockerBackend.MAX_ARGUMENT_BYTES - 1);
+        RunOnceResult r = script("echo \"args=$# len=${#1}\"").payload(fits).run();
+
+        assertExited(r, 0);
+        assertEquals("args=1 len=" + fits.length() + "\n", stdout(r));
+    }
+
+    @Test
+    void aClosedBackendRefusesCalls() {
+        backend().close();
+
+        assertThrows(BackendUnavailableException.class, () -> script("true").run());
+        assertFalse(backend().health().up());
+    }
+
+    @Test
+    void providerIsFoundByNameAndAppliesItsSettings() {
+        var provider = java.util.ServiceLoader.load(io.granda.core.spi.BackendProvider.class).stream()
+                .map(java.util.ServiceLoader.Provider::get)
+                .filter(p -> p.name().equals("docker"))
+                .findFirst()
+                .orElseThrow();
+        try (Backend b = provider.create(OWNER, Map.of(DockerBackendProvider.HOST,
+                DockerBackendConfig.defaultDockerHost(), DockerBackendProvider.TEARDOWN_TIMEOUT, "3s"))) {
+            assertEquals("docker", b.name());
+            assertEquals(Duration.ofSeconds(3), ((DockerBackend) b).config().teardownTimeout());
+            assertTrue(b.health().up(), b.health().detail());
+        }
+    }
+
+    @Test
+    void startFailuresOfTheFunctionsOwnExecutableMapLikeDockerRun() {
+        assertEquals(127, DockerBackend.unrunnableExitCode("failed to create shim task: OCI runtime create failed:"
+                + " runc create failed: unable to start container process: exec: \"/x\": stat /x: no such file or"
+                + " directory: unknown"));
+        assertEquals(127, DockerBackend.unrunnableExitCode("exec: \"foo\": executable file not found in $PATH"));
+        assertEquals(126, DockerBackend.unrunnableExitCode("exec: \"/etc\": permission denied"));
+        assertEquals(-1, DockerBackend.unrunnableExitCode("cgroups: cannot find cgroup mount destination"));
+    }
+
+    /** Polls for the container of a call: it exists only while the call runs. */
+    private static String awaitContainer(String invocationId) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() < deadline) {
+            List<Container> found = docker.listContainersCmd().withShowAll(true)
+                    .withLabelFilter(Map.of(DockerBackend.LABEL_INVOCATION, invocationId)).exec();
+            if (!found.isEmpty()) {
+                return found.getFirst().getId();
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("no container appeared for invocation " + invocationId);
+    }
+
+    private static String createLabelled(String owner, String script) {
+        return docker.createContainerCmd(SCRIPT_IMAGE)
+                .withLabels(Map.of(DockerBackend.LABEL_OWNER, owner))
+                .withEnv("SCRIPT=" + script)
+                .withHostConfig(HostConfig.newHostConfig().withNetworkMode("none"))
+                .exec()
+                .getId();
+    }
+}

@@ -1,0 +1,201 @@
+package io.granda.http;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.granda.core.DeployedFunction;
+import io.granda.core.FunctionNotFoundException;
+import io.granda.core.FunctionSpec;
+import io.granda.core.Granda;
+import io.granda.core.InvocationRecord;
+import io.granda.core.Page;
+import io.granda.core.UsageSummary;
+import io.granda.http.internal.ApiException;
+import io.granda.http.internal.Bodies;
+import io.granda.http.internal.FunctionJson;
+import io.granda.http.internal.InvocationJson;
+import io.granda.http.internal.Json;
+import io.granda.http.internal.Responses;
+import io.granda.http.internal.Routes;
+import io.granda.http.internal.TimeParams;
+import io.helidon.http.HeaderNames;
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The management API: create, read, update and delete functions, list their calls, read their usage. Mount it at
+ * {@code /functions}. Every answer is JSON; see docs/http-api.md. Thread-safe.
+ */
+public final class FunctionsApiService implements HttpService {
+
+    private static final int DEFAULT_PAGE = 50;
+    private static final int MAX_PAGE = 1000;
+
+    private final Granda granda;
+    private final GrandaHttpConfig config;
+
+    /**
+     * @param granda the platform to manage
+     * @param config HTTP settings
+     */
+    public FunctionsApiService(Granda granda, GrandaHttpConfig config) {
+        this.granda = Objects.requireNonNull(granda);
+        this.config = Objects.requireNonNull(config);
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.post("/", Responses.guarded("create function", this::create))
+                .get("/", Responses.guarded("list functions", this::list))
+                .get("/{name}", Responses.guarded("get function", this::get))
+                .put("/{name}", Responses.guarded("update function", this::update))
+                .delete("/{name}", Responses.guarded("delete function", this::delete))
+                .get("/{name}/invocations", Responses.guarded("list invocations", this::invocations))
+                .get("/{name}/usage", Responses.guarded("usage", this::usage))
+                .any("/", methodNotAllowed("GET, POST"))
+                .any("/{name}", methodNotAllowed("GET, PUT, DELETE"))
+                .any("/{name}/invocations", methodNotAllowed("GET"))
+                .any("/{name}/usage", methodNotAllowed("GET"));
+    }
+
+    private void create(ServerRequest req, ServerResponse res) {
+        FunctionSpec spec = readSpec(req, null);
+        DeployedFunction created = granda.deploy(spec);
+        res.header(HeaderNames.LOCATION, "/functions/" + created.name());
+        res.header(HeaderNames.ETAG, etag(created));
+        Responses.json(res, 201, FunctionJson.render(created, Routes.baseUrl(req, config)));
+    }
+
+    private void list(ServerRequest req, ServerResponse res) {
+        String base = Routes.baseUrl(req, config);
+        ObjectNode body = Json.object();
+        ArrayNode items = body.putArray("items");
+        for (DeployedFunction f : granda.functions()) {
+            items.add(FunctionJson.render(f, base));
+        }
+        Responses.json(res, 200, body);
+    }
+
+    private void get(ServerRequest req, ServerResponse res) {
+        DeployedFunction f = find(req);
+        res.header(HeaderNames.ETAG, etag(f));
+        Responses.json(res, 200, FunctionJson.render(f, Routes.baseUrl(req, config)));
+    }
+
+    private void update(ServerRequest req, ServerResponse res) {
+        String name = req.path().pathParameters().get("name");
+        FunctionSpec spec = readSpec(req, name);
+        Optional<String> ifMatch = req.headers().first(HeaderNames.IF_MATCH);
+        DeployedFunction updated = ifMatch.isPresent()
+                ? granda.update(spec, parseRevision(ifMatch.get()))
+                : granda.update(spec);
+        res.header(HeaderNames.ETAG, etag(updated));
+        Responses.json(res, 200, FunctionJson.render(updated, Routes.baseUrl(req, config)));
+    }
+
+    private void delete(ServerRequest req, ServerResponse res) {
+        String name = req.path().pathParameters().get("name");
+        if (!granda.delete(name)) {
+            throw new FunctionNotFoundException("no function named '" + name + "'");
+        }
+        res.status(204).send();
+    }
+
+    private void invocations(ServerRequest req, ServerResponse res) {
+        String name = req.path().pathParameters().get("name");
+        int limit = intParam(req, "limit", DEFAULT_PAGE, 1, MAX_PAGE);
+        String cursor = req.query().first("cursor").asOptional().orElse(null);
+        Page<InvocationRecord> page = granda.invocations(name, limit, cursor);
+        ObjectNode body = Json.object();
+        ArrayNode items = body.putArray("items");
+        page.items().forEach(r -> items.add(InvocationJson.render(r)));
+        if (page.nextCursor() != null) {
+            body.put("nextCursor", page.nextCursor());
+        } else {
+            body.putNull("nextCursor");
+        }
+        Responses.json(res, 200, body);
+    }
+
+    private void usage(ServerRequest req, ServerResponse res) {
+        String name = req.path().pathParameters().get("name");
+        Instant now = granda.clock().instant();
+        Instant since = req.query().first("since").asOptional().map(v -> TimeParams.parse("since", v, now)).orElse(Instant.EPOCH);
+        Instant until = req.query().first("until").asOptional().map(v -> TimeParams.parse("until", v, now))
+                .orElse(now.plusMillis(1));
+        if (!since.isBefore(until)) {
+            throw ApiException.badRequest("invalid_request", "since", "since must be before until");
+        }
+        UsageSummary usage = granda.usage(name, since, until);
+        ObjectNode body = InvocationJson.render(usage);
+        body.put("function", name);
+        body.put("since", since.toString());
+        body.put("until", until.toString());
+        Responses.json(res, 200, body);
+    }
+
+    private FunctionSpec readSpec(ServerRequest req, String nameFromPath) {
+        Bodies.requireContentType(req, "application/json");
+        byte[] body = Bodies.read(req, config.maxJsonBytes(), "request body");
+        return FunctionJson.parseSpec(Json.parse(body), nameFromPath);
+    }
+
+    private DeployedFunction find(ServerRequest req) {
+        String name = req.path().pathParameters().get("name");
+        return granda.function(name).orElseThrow(() -> new FunctionNotFoundException("no function named '" + name + "'"));
+    }
+
+    private static String etag(DeployedFunction f) {
+        return "\"" + f.revision() + "\"";
+    }
+
+    private static long parseRevision(String ifMatch) {
+        String v = ifMatch.trim();
+        if (v.startsWith("W/")) {
+            v = v.substring(2);
+        }
+        if (v.length() >= 2 && v.startsWith("\"") && v.endsWith("\"")) {
+            v = v.substring(1, v.length() - 1);
+        }
+        try {
+            long revision = Long.parseLong(v);
+            if (revision < 1) {
+                throw new NumberFormatException();
+            }
+            return revision;
+        } catch (NumberFormatException e) {
+            throw ApiException.badRequest("invalid_request", "If-Match",
+                    "If-Match must be the revision from the function's ETag, e.g. \"3\"; was " + ifMatch);
+        }
+    }
+
+    private static int intParam(ServerRequest req, String name, int dflt, int min, int max) {
+        Optional<String> v = req.query().first(name).asOptional();
+        if (v.isEmpty()) {
+            return dflt;
+        }
+        try {
+            int value = Integer.parseInt(v.get().trim());
+            if (value < min || value > max) {
+                throw new NumberFormatException();
+            }
+            return value;
+        } catch (NumberFormatException e) {
+            throw ApiException.badRequest("invalid_request", name,
+                    name + " must be a whole number from " + min + " to " + max + ", was '" + v.get() + "'");
+        }
+    }
+
+    static io.helidon.webserver.http.Handler methodNotAllowed(String allowed) {
+        return (req, res) -> {
+            res.header(HeaderNames.ALLOW, allowed);
+            Responses.json(res, 405, Responses.errorBody("method_not_allowed",
+                    req.prologue().method().text() + " is not allowed here; use " + allowed, null));
+        };
+    }
+}

@@ -1,0 +1,44 @@
+package io.granda.http;
+
+import io.granda.core.Granda;
+import io.granda.http.internal.Responses;
+import io.helidon.webserver.http.HttpRouting;
+
+/**
+ * Mounts all of Granda's HTTP services on a Helidon routing, at the paths the docs describe. An application that
+ * wants only some of them registers the services itself, e.g.
+ * {@code routing.register("/f", new InvokeService(granda, config))}.
+ */
+public final class GrandaHttp {
+
+    private GrandaHttp() {
+    }
+
+    /**
+     * Registers {@code /functions}, {@code /f}, {@code /health} and the original Granda API at {@code /}, and
+     * answers every other path with a JSON 404.
+     *
+     * @param routing the routing to add to
+     * @param granda  the platform
+     * @param config  HTTP settings
+     * @return the same routing builder
+     */
+    public static HttpRouting.Builder mount(HttpRouting.Builder routing, Granda granda, GrandaHttpConfig config) {
+        return routing
+                .register("/functions", new FunctionsApiService(granda, config))
+                .register("/f", new InvokeService(granda, config))
+                .register("/health", new HealthService(granda))
+                .register("/", new LegacyApiService(granda, config));
+    }
+
+    /**
+     * Answers every request no route took with a JSON 404. Register it last.
+     *
+     * @param routing the routing to add to
+     * @return the same routing builder
+     */
+    public static HttpRouting.Builder notFoundFallback(HttpRouting.Builder routing) {
+        return routing.any((req, res) -> Responses.json(res, 404, Responses.errorBody("not_found",
+                "nothing is served at " + req.path().path(), null)));
+    }
+}

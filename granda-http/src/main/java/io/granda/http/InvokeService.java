@@ -1,0 +1,141 @@
+package io.granda.http;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.granda.core.DeployedFunction;
+import io.granda.core.FunctionNotFoundException;
+import io.granda.core.Granda;
+import io.granda.core.InvocationRequest;
+import io.granda.core.InvocationResult;
+import io.granda.http.internal.Bodies;
+import io.granda.http.internal.Responses;
+import io.helidon.http.Header;
+import io.helidon.http.HeaderNames;
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Function URLs: {@code /f/<routeId>[/<path>]}, any method, the body is the payload. Mount it at {@code /f}.
+ *
+ * <p>Answers: 200 with the function's output; 502 when the function fails or runs out of memory (JSON with the exit
+ * code and the end of its log); 504 when it times out; 404 for an unknown URL; 413 for a payload over the limit;
+ * 503 when the backend is down. Every answer of a call carries {@code X-Granda-*} headers with the invocation id,
+ * outcome and timings. Thread-safe.
+ */
+public final class InvokeService implements HttpService {
+
+    /** Header with the call's invocation id. */
+    public static final String INVOCATION_ID_HEADER = "X-Granda-Invocation-Id";
+
+    /** Hop-by-hop headers (RFC 9110 7.6.1) describe the connection to Granda, not the call, so functions never see them. */
+    private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-connection",
+            "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization", "proxy-authenticate");
+
+    private final Granda granda;
+    private final GrandaHttpConfig config;
+
+    /**
+     * @param granda the platform whose functions this serves
+     * @param config HTTP settings
+     */
+    public InvokeService(Granda granda, GrandaHttpConfig config) {
+        this.granda = Objects.requireNonNull(granda);
+        this.config = Objects.requireNonNull(config);
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.any("/{routeId}", Responses.guarded("invoke", this::invoke))
+                .any("/{routeId}/{+rest}", Responses.guarded("invoke", this::invoke));
+    }
+
+    private void invoke(ServerRequest req, ServerResponse res) {
+        cors(res);
+        String method = req.prologue().method().text();
+        if ("OPTIONS".equals(method) && req.headers().contains(HeaderNames.ACCESS_CONTROL_REQUEST_METHOD)) {
+            // A browser's CORS preflight is about whether it may call, not a call: answer it without running anything.
+            res.header(HeaderNames.ACCESS_CONTROL_ALLOW_METHODS, "GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS");
+            res.header(HeaderNames.ACCESS_CONTROL_ALLOW_HEADERS,
+                    req.headers().first(HeaderNames.ACCESS_CONTROL_REQUEST_HEADERS).orElse("Content-Type"));
+            res.header(HeaderNames.ACCESS_CONTROL_MAX_AGE, "600");
+            res.status(204).send();
+            return;
+        }
+        String routeId = req.path().pathParameters().get("routeId");
+        DeployedFunction function = granda.functionByRoute(routeId)
+                .orElseThrow(() -> new FunctionNotFoundException("no function is served at /f/" + routeId));
+        byte[] body = Bodies.read(req, granda.options().maxPayloadBytes(), "payload");
+        String rest = req.path().pathParameters().first("rest").asOptional().orElse("");
+        InvocationRequest call = new InvocationRequest(method, "/" + rest, req.query().rawValue(), headers(req), body);
+        InvocationResult result = granda.invoke(function, call);
+        answer(res, result, function);
+    }
+
+    private static Map<String, List<String>> headers(ServerRequest req) {
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        for (Header h : req.headers()) {
+            String name = h.name();
+            if (!HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT))) {
+                out.computeIfAbsent(name, k -> new ArrayList<>()).addAll(h.allValues());
+            }
+        }
+        return out;
+    }
+
+    private static void answer(ServerResponse res, InvocationResult r, DeployedFunction f) {
+        res.header(INVOCATION_ID_HEADER, r.invocationId());
+        res.header("X-Granda-Outcome", r.outcome().name().toLowerCase(Locale.ROOT));
+        res.header("X-Granda-Revision", Long.toString(r.revision()));
+        res.header("X-Granda-Cold", Boolean.toString(r.cold()));
+        res.header("X-Granda-Duration-Ms", Long.toString(r.timings().total().toMillis()));
+        res.header("X-Granda-Run-Ms", Long.toString(r.timings().run().toMillis()));
+        if (r.outputTruncated()) {
+            res.header("X-Granda-Output-Truncated", "true");
+        }
+        switch (r.outcome()) {
+            case SUCCESS -> {
+                res.header(HeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+                res.status(200).send(r.output());
+            }
+            case FUNCTION_ERROR -> Responses.json(res, 502, failure(r, "function_error",
+                    "function '" + r.functionName() + "' failed" + (r.exitCode() >= 0 ? " with exit code " + r.exitCode() : "")));
+            case OUT_OF_MEMORY -> Responses.json(res, 502, failure(r, "out_of_memory",
+                    "function '" + r.functionName() + "' exceeded its memory limit of " + f.spec().memoryMb() + " MiB"));
+            case TIMEOUT -> Responses.json(res, 504, failure(r, "timeout",
+                    "function '" + r.functionName() + "' did not finish within its timeout of "
+                            + f.spec().timeout().toMillis() / 1000.0 + " s and was stopped"));
+        }
+    }
+
+    private static ObjectNode failure(InvocationResult r, String code, String message) {
+        ObjectNode body = Responses.errorBody(code, message, null);
+        body.put("invocationId", r.invocationId());
+        body.put("outcome", r.outcome().name().toLowerCase(Locale.ROOT));
+        if (r.exitCode() >= 0) {
+            body.put("exitCode", r.exitCode());
+        } else {
+            body.putNull("exitCode");
+        }
+        body.put("logTail", r.logTail());
+        body.put("output", new String(r.output(), 0, Math.min(r.output().length, 4096), StandardCharsets.UTF_8));
+        body.put("durationMs", r.timings().total().toMillis());
+        return body;
+    }
+
+    private void cors(ServerResponse res) {
+        res.header(HeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, config.corsAllowOrigin());
+        res.header(HeaderNames.ACCESS_CONTROL_EXPOSE_HEADERS, "X-Granda-Invocation-Id, X-Granda-Outcome, "
+                + "X-Granda-Revision, X-Granda-Cold, X-Granda-Duration-Ms, X-Granda-Run-Ms");
+    }
+
+}

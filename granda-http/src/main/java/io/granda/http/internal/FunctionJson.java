@@ -1,0 +1,189 @@
+package io.granda.http.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.granda.core.DeployedFunction;
+import io.granda.core.ExecutionMode;
+import io.granda.core.FunctionSpec;
+
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The JSON shape of a function in the management API, both ways. Parsing is strict and names the offending field,
+ * because a typo such as {@code "timeout": 5} silently ignored would deploy a function with the wrong timeout.
+ * Not API.
+ */
+public final class FunctionJson {
+
+    /** Fields a create or update request may carry. */
+    static final Set<String> FIELDS =
+            Set.of("name", "description", "image", "mode", "timeoutSeconds", "memoryMb", "env");
+
+    private FunctionJson() {
+    }
+
+    /**
+     * Reads a spec from a request body.
+     *
+     * @param body         the parsed body
+     * @param nameFromPath the name in the URL for an update, {@code null} for a create
+     * @return the spec, with defaults for absent optional fields (not yet checked against limits)
+     * @throws ApiException 400 naming the field that is missing, of the wrong type or unknown
+     */
+    public static FunctionSpec parseSpec(JsonNode body, String nameFromPath) {
+        if (!body.isObject()) {
+            throw ApiException.badRequest("invalid_request", null,
+                    "request body must be a JSON object, not " + kind(body));
+        }
+        for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
+            String field = it.next();
+            if (!FIELDS.contains(field)) {
+                throw ApiException.badRequest("invalid_request", field,
+                        "unknown field '" + field + "'; known fields are " + String.join(", ", FIELDS.stream().sorted().toList()));
+            }
+        }
+        String name = optionalString(body, "name");
+        if (nameFromPath != null) {
+            if (name != null && !name.equals(nameFromPath)) {
+                throw ApiException.badRequest("invalid_request", "name",
+                        "name '" + name + "' in the body differs from '" + nameFromPath + "' in the URL; a function cannot be renamed");
+            }
+            name = nameFromPath;
+        } else if (name == null) {
+            throw ApiException.badRequest("invalid_request", "name", "name is required");
+        }
+        String image = optionalString(body, "image");
+        if (image == null) {
+            throw ApiException.badRequest("invalid_request", "image", "image is required");
+        }
+        FunctionSpec.Builder spec = FunctionSpec.builder(name).image(image);
+        String description = optionalString(body, "description");
+        if (description != null) {
+            spec.description(description);
+        }
+        String mode = optionalString(body, "mode");
+        if (mode != null) {
+            spec.mode(parseMode(mode));
+        }
+        Long timeout = optionalWholeNumber(body, "timeoutSeconds", "a positive whole number of seconds");
+        if (timeout != null) {
+            if (timeout <= 0) {
+                throw ApiException.badRequest("invalid_request", "timeoutSeconds",
+                        "timeoutSeconds must be a positive whole number of seconds, was " + timeout);
+            }
+            spec.timeout(Duration.ofSeconds(timeout));
+        }
+        Long memory = optionalWholeNumber(body, "memoryMb", "a whole number of MiB");
+        if (memory != null) {
+            if (memory <= 0 || memory > Integer.MAX_VALUE) {
+                throw ApiException.badRequest("invalid_request", "memoryMb",
+                        "memoryMb must be a positive whole number of MiB, was " + memory);
+            }
+            spec.memoryMb(memory.intValue());
+        }
+        JsonNode env = body.get("env");
+        if (env != null && !env.isNull()) {
+            spec.env(parseEnv(env));
+        }
+        return spec.build();
+    }
+
+    private static ExecutionMode parseMode(String mode) {
+        return switch (mode.toLowerCase(Locale.ROOT)) {
+            case "run" -> ExecutionMode.RUN;
+            case "hot" -> ExecutionMode.HOT;
+            default -> throw ApiException.badRequest("invalid_request", "mode",
+                    "mode must be \"run\" or \"hot\", was \"" + mode + "\"");
+        };
+    }
+
+    private static Map<String, String> parseEnv(JsonNode env) {
+        if (!env.isObject()) {
+            throw ApiException.badRequest("invalid_request", "env",
+                    "env must be an object of string values, not " + kind(env));
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = env.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (!e.getValue().isTextual()) {
+                throw ApiException.badRequest("invalid_request", "env",
+                        "env value of '" + e.getKey() + "' must be a string, not " + kind(e.getValue()));
+            }
+            out.put(e.getKey(), e.getValue().textValue());
+        }
+        return out;
+    }
+
+    private static String optionalString(JsonNode body, String field) {
+        JsonNode v = body.get(field);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isTextual()) {
+            throw ApiException.badRequest("invalid_request", field, field + " must be a string, not " + kind(v));
+        }
+        return v.textValue();
+    }
+
+    private static Long optionalWholeNumber(JsonNode body, String field, String what) {
+        JsonNode v = body.get(field);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (v.isIntegralNumber() && v.canConvertToLong()) {
+            return v.longValue();
+        }
+        if (v.isFloatingPointNumber() && v.canConvertToLong() && v.doubleValue() == Math.rint(v.doubleValue())) {
+            return v.longValue();
+        }
+        throw ApiException.badRequest("invalid_request", field,
+                field + " must be " + what + ", not " + (v.isNumber() ? v.asText() : kind(v)));
+    }
+
+    static String kind(JsonNode v) {
+        return switch (v.getNodeType()) {
+            case ARRAY -> "an array";
+            case OBJECT -> "an object";
+            case STRING -> "a string";
+            case NUMBER -> "a number";
+            case BOOLEAN -> "a boolean";
+            case NULL -> "null";
+            default -> v.getNodeType().name().toLowerCase(Locale.ROOT);
+        };
+    }
+
+    /**
+     * @param f       a function revision
+     * @param baseUrl scheme://host[:port] of this server as users reach it
+     * @return the function as the API shows it
+     */
+    public static ObjectNode render(DeployedFunction f, String baseUrl) {
+        FunctionSpec s = f.spec();
+        ObjectNode n = Json.object();
+        n.put("name", f.name());
+        n.put("description", s.description());
+        n.put("image", s.image());
+        n.put("mode", s.mode().name().toLowerCase(Locale.ROOT));
+        n.put("timeoutSeconds", timeoutSeconds(s.timeout()));
+        n.put("memoryMb", s.memoryMb());
+        ObjectNode env = n.putObject("env");
+        s.env().forEach(env::put);
+        n.put("revision", f.revision());
+        n.put("url", baseUrl + Routes.functionPath(f));
+        n.put("path", Routes.functionPath(f));
+        n.put("id", f.id());
+        n.put("createdAt", f.createdAt().toString());
+        n.put("updatedAt", f.updatedAt().toString());
+        return n;
+    }
+
+    private static long timeoutSeconds(Duration timeout) {
+        // Specs made through the Java API may carry sub-second timeouts; show them rounded up, never as 0.
+        return Math.max(1, (timeout.toMillis() + 999) / 1000);
+    }
+}

@@ -1,0 +1,98 @@
+package io.granda.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.granda.core.Granda;
+import io.granda.core.GrandaOptions;
+import io.granda.http.internal.Json;
+import io.helidon.webserver.WebServer;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A Granda behind a real Helidon server on a free loopback port, and a small client for tests.
+ */
+final class HttpTestServer implements AutoCloseable {
+
+    final Granda granda;
+    final WebServer server;
+    final HttpClient client = HttpClient.newHttpClient();
+
+    HttpTestServer(Granda granda, GrandaHttpConfig config) {
+        this.granda = granda;
+        this.server = WebServer.builder()
+                .host("127.0.0.1")
+                .port(0)
+                .shutdownHook(false)
+                .maxPayloadSize(GrandaOptions.DEFAULT_MAX_PAYLOAD_BYTES + 1024L * 1024)
+                .routing(r -> GrandaHttp.notFoundFallback(GrandaHttp.mount(r, granda, config)))
+                .build()
+                .start();
+    }
+
+    String base() {
+        return "http://127.0.0.1:" + server.port();
+    }
+
+    Reply send(String method, String path, String contentType, byte[] body) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base() + path))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+        if (contentType != null) {
+            b.header("Content-Type", contentType);
+        }
+        return send(b.build());
+    }
+
+    Reply send(HttpRequest request) {
+        try {
+            HttpResponse<byte[]> r = client.send(request, HttpResponse.BodyHandlers.ofByteArray());
+            return new Reply(r.statusCode(), r.body(), r);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    Reply json(String method, String path, String json) {
+        return send(method, path, "application/json", json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    Reply get(String path) {
+        return send("GET", path, null, null);
+    }
+
+    Reply form(String path, String urlEncoded) {
+        return send("POST", path, "application/x-www-form-urlencoded; charset=UTF-8",
+                urlEncoded.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public void close() {
+        server.stop();
+        granda.close();
+    }
+
+    record Reply(int status, byte[] body, HttpResponse<byte[]> raw) {
+        String text() {
+            return new String(body, StandardCharsets.UTF_8);
+        }
+
+        JsonNode json() {
+            try {
+                return Json.MAPPER.readTree(body);
+            } catch (IOException e) {
+                throw new AssertionError("not JSON (status " + status + "): " + text(), e);
+            }
+        }
+
+        String header(String name) {
+            return raw.headers().firstValue(name).orElse(null);
+        }
+    }
+}

@@ -1,0 +1,155 @@
+package io.granda.server;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Configuration of the standalone server: an immutable value read from command-line flags and the environment
+ * (flags win). Every option has a flag {@code --name} and a variable {@code GRANDA_NAME}; see docs/configuration.md.
+ *
+ * @param port              HTTP port (default 8881, the original Granda's)
+ * @param host              address to listen on (default 0.0.0.0)
+ * @param dataDir           where the SQLite store and the owner id live (default ./data)
+ * @param publicUrl         base URL users reach the server at, for function URLs; empty = from the Host header
+ * @param backend           runtime backend name (default docker)
+ * @param dockerHost        Docker engine address; empty = DOCKER_HOST or the local socket
+ * @param ownerId           label owner of every container; empty = generated once and kept in the data dir
+ * @param maxPayloadBytes   largest call payload (default 6 MiB)
+ * @param maxTimeoutSeconds largest timeout a function may ask for (default 900)
+ * @param shutdownGrace     how long shutdown waits for calls under way (default 30 s)
+ */
+public record ServerConfig(
+        int port,
+        String host,
+        Path dataDir,
+        Optional<String> publicUrl,
+        String backend,
+        Optional<String> dockerHost,
+        Optional<String> ownerId,
+        int maxPayloadBytes,
+        int maxTimeoutSeconds,
+        Duration shutdownGrace) {
+
+    /** One configurable option: flag name, variable name, default, help. */
+    record Option(String name, String defaultValue, String help) {
+        String flag() {
+            return "--" + name;
+        }
+
+        String env() {
+            return "GRANDA_" + name.toUpperCase(Locale.ROOT).replace('-', '_');
+        }
+    }
+
+    static final List<Option> OPTIONS = List.of(
+            new Option("port", "8881", "HTTP port"),
+            new Option("host", "0.0.0.0", "address to listen on"),
+            new Option("data-dir", "./data", "directory of the SQLite store and the owner id"),
+            new Option("public-url", "", "base URL of function URLs, e.g. https://fn.example.com (default: from the Host header)"),
+            new Option("backend", "docker", "runtime backend"),
+            new Option("docker-host", "", "Docker engine address (default: $DOCKER_HOST, else unix:///var/run/docker.sock)"),
+            new Option("owner-id", "", "label owner of this server's containers (default: generated once, kept in the data dir)"),
+            new Option("max-payload-bytes", Integer.toString(6 * 1024 * 1024), "largest call payload in bytes"),
+            new Option("max-timeout-seconds", "900", "largest timeout a function may ask for"),
+            new Option("shutdown-grace-seconds", "30", "how long shutdown waits for calls under way"));
+
+    /** A flag or variable had a value that cannot be used; the message says which and why. */
+    public static final class InvalidConfigException extends RuntimeException {
+        InvalidConfigException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * @param args command-line arguments: {@code --name value} or {@code --name=value}
+     * @param env  the environment
+     * @return the configuration
+     * @throws InvalidConfigException on an unknown flag or an invalid value
+     */
+    public static ServerConfig from(String[] args, Map<String, String> env) {
+        Map<String, String> values = new LinkedHashMap<>();
+        for (Option o : OPTIONS) {
+            values.put(o.name(), env.getOrDefault(o.env(), o.defaultValue()));
+        }
+        // DOCKER_HOST is the Docker ecosystem's own variable; honour it like every Docker client does.
+        if (values.get("docker-host").isEmpty() && env.containsKey("DOCKER_HOST")) {
+            values.put("docker-host", env.get("DOCKER_HOST"));
+        }
+        List<String> rest = new ArrayList<>(List.of(args));
+        while (!rest.isEmpty()) {
+            String arg = rest.removeFirst();
+            if (!arg.startsWith("--")) {
+                throw new InvalidConfigException("unexpected argument '" + arg + "'; see --help");
+            }
+            String name = arg.substring(2);
+            String value;
+            int eq = name.indexOf('=');
+            if (eq >= 0) {
+                value = name.substring(eq + 1);
+                name = name.substring(0, eq);
+            } else {
+                if (rest.isEmpty()) {
+                    throw new InvalidConfigException("--" + name + " needs a value");
+                }
+                value = rest.removeFirst();
+            }
+            if (!values.containsKey(name)) {
+                throw new InvalidConfigException("unknown option --" + name + "; see --help");
+            }
+            values.put(name, value);
+        }
+        return new ServerConfig(
+                intValue(values, "port", 0, 65535),
+                nonEmpty(values, "host"),
+                Path.of(nonEmpty(values, "data-dir")),
+                optional(values, "public-url"),
+                nonEmpty(values, "backend"),
+                optional(values, "docker-host"),
+                optional(values, "owner-id"),
+                intValue(values, "max-payload-bytes", 1, Integer.MAX_VALUE),
+                intValue(values, "max-timeout-seconds", 1, 86_400),
+                Duration.ofSeconds(intValue(values, "shutdown-grace-seconds", 0, 3600)));
+    }
+
+    /** @return the help text listing every option with its flag, variable and default */
+    public static String help() {
+        StringBuilder b = new StringBuilder("Usage: java -jar granda-server.jar [--option value]...\n\nOptions (flag / environment variable, default):\n");
+        for (Option o : OPTIONS) {
+            b.append(String.format("  %-26s %-30s %s%s%n", o.flag(), o.env(), o.help(),
+                    o.defaultValue().isEmpty() ? "" : " [" + o.defaultValue() + "]"));
+        }
+        return b.toString();
+    }
+
+    private static int intValue(Map<String, String> values, String name, int min, int max) {
+        String v = values.get(name).trim();
+        try {
+            int i = Integer.parseInt(v);
+            if (i < min || i > max) {
+                throw new NumberFormatException();
+            }
+            return i;
+        } catch (NumberFormatException e) {
+            throw new InvalidConfigException(name + " must be a whole number from " + min + " to " + max + ", was '" + v + "'");
+        }
+    }
+
+    private static String nonEmpty(Map<String, String> values, String name) {
+        String v = values.get(name).trim();
+        if (v.isEmpty()) {
+            throw new InvalidConfigException(name + " must not be empty");
+        }
+        return v;
+    }
+
+    private static Optional<String> optional(Map<String, String> values, String name) {
+        String v = values.get(name).trim();
+        return v.isEmpty() ? Optional.empty() : Optional.of(v);
+    }
+}

@@ -1,0 +1,194 @@
+package io.granda.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The standalone server end to end: real Docker engine, real SQLite file, real HTTP. The images come from
+ * scripts/build-images.sh (run by ./granda test).
+ */
+class GrandaServerDockerTest {
+
+    @TempDir
+    Path dataDir;
+    private String ownerId;
+    private GrandaServer server;
+    private ServerHarness http;
+
+    @BeforeEach
+    void start() {
+        ownerId = "test-server-" + UUID.randomUUID().toString().substring(0, 8);
+        server = startServer();
+    }
+
+    private GrandaServer startServer() {
+        GrandaServer s = GrandaServer.start(ServerConfig.from(new String[] {"--port", "0", "--host", "127.0.0.1",
+                "--data-dir", dataDir.toString(), "--owner-id", ownerId}, Map.of()));
+        http = new ServerHarness(s.port());
+        return s;
+    }
+
+    @AfterEach
+    void stop() {
+        if (server != null) {
+            server.close();
+        }
+        for (String id : Docker.containersOf(ownerId)) {
+            Docker.run("rm", "-f", id);
+        }
+    }
+
+    private String create(String json) {
+        ServerHarness.Reply r = http.createFunction(json);
+        assertEquals(201, r.status(), r.body());
+        return r.json().get("url").asText();
+    }
+
+    @Test
+    void theDemoFunctionGreetsWhoeverThePayloadNames() {
+        String url = create("{\"name\":\"hello\",\"image\":\"granda/hello\"}");
+        ServerHarness.Reply r = http.call(url, "World");
+        assertEquals(200, r.status(), r.body());
+        assertEquals("Hello, World!\n", r.body());
+        assertEquals("true", r.header("X-Granda-Cold"));
+
+        JsonNode calls = http.get("/functions/hello/invocations").json().get("items");
+        assertEquals(1, calls.size());
+        JsonNode call = calls.get(0);
+        assertEquals("success", call.get("outcome").asText());
+        assertEquals(0, call.get("exitCode").asInt());
+        assertEquals(5, call.get("requestBytes").asLong());
+        assertEquals(14, call.get("responseBytes").asLong());
+        assertTrue(call.get("billedMs").asLong() >= 1);
+        assertTrue(Docker.containersOf(ownerId).isEmpty(), "the call's container is removed");
+    }
+
+    @Test
+    void thePayloadIsAlsoOnStdin() {
+        String url = create("{\"name\":\"cat\",\"image\":\"granda-test-busybox\",\"env\":{\"SCRIPT\":\"cat\"}}");
+        ServerHarness.Reply r = http.call(url, "line one\nline two");
+        assertEquals(200, r.status(), r.body());
+        assertEquals("line one\nline two", r.body());
+    }
+
+    @Test
+    void exitCodeThreeIs502WithTheLogAndIsRecordedAsAnError() {
+        String url = create("{\"name\":\"fails\",\"image\":\"granda-test-busybox\","
+                + "\"env\":{\"SCRIPT\":\"echo partial; echo oops >&2; exit 3\"}}");
+        ServerHarness.Reply r = http.call(url, "x");
+        assertEquals(502, r.status(), r.body());
+        assertEquals("function_error", r.json().get("error").asText());
+        assertEquals(3, r.json().get("exitCode").asInt());
+        assertEquals("oops\n", r.json().get("logTail").asText());
+        assertEquals("partial\n", r.json().get("output").asText());
+
+        JsonNode call = http.get("/functions/fails/invocations").json().get("items").get(0);
+        assertEquals("function_error", call.get("outcome").asText());
+        assertEquals(3, call.get("exitCode").asInt());
+        assertEquals(1, http.get("/functions/fails/usage").json().get("errors").asLong());
+    }
+
+    @Test
+    void aFunctionSleepingPastItsTimeoutIs504AndLeavesNoContainer() {
+        String url = create("{\"name\":\"sleepy\",\"image\":\"granda-test-busybox\",\"timeoutSeconds\":1,"
+                + "\"env\":{\"SCRIPT\":\"sleep 30\"}}");
+        long start = System.nanoTime();
+        ServerHarness.Reply r = http.call(url, "");
+        long elapsedMs = (System.nanoTime() - start) / 1_000_000;
+        assertEquals(504, r.status(), r.body());
+        assertEquals("timeout", r.json().get("error").asText());
+        // The contract: the caller hears about the timeout within 2 s of asking, not after the 30 s sleep.
+        assertTrue(elapsedMs < 2000, "504 took " + elapsedMs + " ms");
+        assertTrue(Docker.containersOf(ownerId).isEmpty(), "the timed-out container is removed");
+        assertEquals(1, http.get("/functions/sleepy/usage").json().get("timeouts").asLong());
+    }
+
+    @Test
+    void aMemoryHogEndsOutOfMemory() {
+        String url = create("{\"name\":\"hog\",\"image\":\"granda-test-busybox\",\"memoryMb\":16,"
+                + "\"env\":{\"SCRIPT\":\"head -c 200m /dev/zero | tail\"}}");
+        ServerHarness.Reply r = http.call(url, "");
+        assertEquals(502, r.status(), r.body());
+        assertEquals("out_of_memory", r.json().get("error").asText());
+    }
+
+    @Test
+    void anImageThatCannotBePulledIsRefusedNamingTheImage() {
+        ServerHarness.Reply r = http.createFunction("{\"name\":\"ghost\",\"image\":\"granda-no-such-image:1\"}");
+        assertEquals(422, r.status(), r.body());
+        assertEquals("image_unavailable", r.json().get("error").asText());
+        assertTrue(r.json().get("message").asText().contains("granda-no-such-image:1"), r.body());
+        assertEquals(404, http.get("/functions/ghost").status());
+    }
+
+    @Test
+    void aRestartedServerKeepsEveryFunctionAndItsUrl() {
+        String url = create("{\"name\":\"durable\",\"image\":\"granda/hello\",\"description\":\"survives\"}");
+        assertEquals(200, http.call(url, "before").status());
+        server.close();
+
+        server = startServer();
+        assertEquals("survives", http.get("/functions/durable").json().get("description").asText());
+        String path = URI.create(url).getPath();
+        ServerHarness.Reply r = http.call(path, "after");
+        assertEquals(200, r.status(), r.body());
+        assertEquals("Hello, after!\n", r.body());
+        assertEquals(2, http.get("/functions/durable/invocations").json().get("items").size(),
+                "calls from before the restart are kept");
+    }
+
+    @Test
+    void aLeftoverContainerOfThisOwnerIsRemovedAtStartUp() {
+        server.close();
+        server = null;
+        String leftover = Docker.run("create", "--network", "none", "--label", "io.granda.owner=" + ownerId,
+                "granda-test-busybox");
+        String stranger = Docker.run("create", "--network", "none", "--label", "io.granda.owner=someone-else-" + ownerId,
+                "granda-test-busybox");
+        try {
+            assertEquals(1, Docker.containersOf(ownerId).size());
+            server = startServer();
+            assertTrue(Docker.containersOf(ownerId).isEmpty(), "leftover " + leftover + " was reaped");
+            assertFalse(Docker.run("ps", "-aq", "--no-trunc", "--filter", "id=" + stranger).isEmpty(),
+                    "another owner's container is left alone");
+        } finally {
+            Docker.run("rm", "-f", stranger);
+        }
+    }
+
+    @Test
+    void theOriginalApiWorksAgainstRealContainers() {
+        ServerHarness.Reply created = http.send("POST", "/createFunc", "application/x-www-form-urlencoded",
+                "name=tweet&description=Send+a+tweet&image=granda%2Fhello&time=15");
+        assertEquals(200, created.status(), created.body());
+        assertTrue(created.json().get("status").asBoolean());
+        String path = created.json().get("path").asText();
+        assertTrue(path.startsWith(http.base() + "/f/tweet-"), path);
+        ServerHarness.Reply call = http.call(path, "#devopsdaysaustin");
+        assertEquals("Hello, #devopsdaysaustin!\n", call.body());
+        assertEquals(1, http.get("/funcInvocationCount?funcname=tweet&duration=60").json().get("count").asInt());
+        JsonNode row = http.get("/invocationDetails?function=tweet").json().get("data").get(0);
+        assertEquals("tweet", row.get(0).asText());
+        assertEquals("Success", row.get(3).asText());
+    }
+
+    @Test
+    void healthReportsTheEngineAndTheStore() {
+        ServerHarness.Reply r = http.get("/health");
+        assertEquals(200, r.status(), r.body());
+        assertEquals("UP", r.json().get("checks").get("backend").get("status").asText());
+        assertEquals("UP", r.json().get("checks").get("store").get("status").asText(), r.body());
+    }
+}
