@@ -14,7 +14,10 @@ if [ -z "$busybox" ] || ldd "$busybox" >/dev/null 2>&1; then
     busybox=/bin/busybox
   elif [ "$(id -u)" = 0 ]; then
     echo "installing busybox-static" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q busybox-static >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q busybox-static >/dev/null 2>&1 || {
+      DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q busybox-static >/dev/null
+    }
     busybox=/bin/busybox
   else
     echo "need a static busybox: run as root, or apt-get install busybox-static" >&2
