@@ -14,6 +14,9 @@ import java.util.regex.Pattern;
  * @param maxDescriptionLength longest description, in characters
  * @param maxEnvEntries     most environment variables a function may set
  * @param maxEnvBytes       largest total size of names and values, in UTF-8 bytes
+ * @param maxInstancesPerFunction most instances one hot function may ask for
+ * @param maxConcurrency    most calls one hot instance may be asked to serve at once
+ * @param maxKeepAlive      longest keep-alive of idle hot instances
  */
 public record FunctionLimits(
         Duration maxTimeout,
@@ -21,7 +24,10 @@ public record FunctionLimits(
         int maxMemoryMb,
         int maxDescriptionLength,
         int maxEnvEntries,
-        int maxEnvBytes) {
+        int maxEnvBytes,
+        int maxInstancesPerFunction,
+        int maxConcurrency,
+        Duration maxKeepAlive) {
 
     /**
      * Function names: 1 to 63 characters, lowercase letters, digits and '-', starting with a letter and not
@@ -41,9 +47,12 @@ public record FunctionLimits(
     /** Environment variables with this prefix are set by the platform and cannot be overridden. */
     public static final String RESERVED_ENV_PREFIX = "GRANDA_";
 
-    /** Defaults: timeout up to 15 min, memory 16 MiB to 4 GiB, 64 env entries in 32 KiB. */
-    public static final FunctionLimits DEFAULTS =
-            new FunctionLimits(Duration.ofMinutes(15), 16, 4096, 1024, 64, 32 * 1024);
+    /**
+     * Defaults: timeout up to 15 min, memory 16 MiB to 4 GiB, 64 env entries in 32 KiB, up to 64 instances per hot
+     * function, 1000 calls per instance at once, keep-alive up to 24 h.
+     */
+    public static final FunctionLimits DEFAULTS = new FunctionLimits(Duration.ofMinutes(15), 16, 4096, 1024, 64,
+            32 * 1024, 64, 1000, Duration.ofHours(24));
 
     public FunctionLimits {
         if (maxTimeout == null || maxTimeout.isNegative() || maxTimeout.isZero()) {
@@ -53,6 +62,18 @@ public record FunctionLimits(
             // Docker refuses limits under 6 MiB.
             throw new IllegalArgumentException("memory bounds must satisfy 6 <= min <= max");
         }
+        if (maxInstancesPerFunction < 1 || maxConcurrency < 1) {
+            throw new IllegalArgumentException("instance and concurrency bounds must be positive");
+        }
+        if (maxKeepAlive == null || maxKeepAlive.compareTo(Duration.ofSeconds(1)) < 0) {
+            throw new IllegalArgumentException("maxKeepAlive must be at least 1 s");
+        }
+    }
+
+    /** @return a copy with another maximum timeout */
+    public FunctionLimits withMaxTimeout(Duration value) {
+        return new FunctionLimits(value, minMemoryMb, maxMemoryMb, maxDescriptionLength, maxEnvEntries, maxEnvBytes,
+                maxInstancesPerFunction, maxConcurrency, maxKeepAlive);
     }
 
     /**
@@ -83,7 +104,32 @@ public record FunctionLimits(
                     "memoryMb " + spec.memoryMb() + " is out of range; allowed " + minMemoryMb + " to " + maxMemoryMb);
         }
         validateEnv(spec.env());
+        validateScaling(spec);
         return spec;
+    }
+
+    private void validateScaling(FunctionSpec spec) {
+        ScalingPolicy s = spec.scaling();
+        if (s.keepAlive().compareTo(Duration.ofSeconds(1)) < 0 || s.keepAlive().compareTo(maxKeepAlive) > 0) {
+            throw new InvalidFunctionSpecException("keepAliveSeconds", "keepAliveSeconds " + s.keepAlive().toSeconds()
+                    + " is out of range; allowed 1 to " + maxKeepAlive.toSeconds());
+        }
+        if (s.maxInstances() < 1 || s.maxInstances() > maxInstancesPerFunction) {
+            throw new InvalidFunctionSpecException("maxInstances", "maxInstances " + s.maxInstances()
+                    + " is out of range; allowed 1 to " + maxInstancesPerFunction);
+        }
+        if (s.minInstances() < 0 || s.minInstances() > s.maxInstances()) {
+            throw new InvalidFunctionSpecException("minInstances", "minInstances " + s.minInstances()
+                    + " is out of range; allowed 0 to maxInstances (" + s.maxInstances() + ")");
+        }
+        if (s.concurrency() < 1 || s.concurrency() > maxConcurrency) {
+            throw new InvalidFunctionSpecException("concurrency", "concurrency " + s.concurrency()
+                    + " is out of range; allowed 1 to " + maxConcurrency);
+        }
+        if (spec.mode() == ExecutionMode.RUN && s.minInstances() > 0) {
+            throw new InvalidFunctionSpecException("minInstances",
+                    "minInstances only applies to hot functions: a run-mode function starts one container per call");
+        }
     }
 
     /**

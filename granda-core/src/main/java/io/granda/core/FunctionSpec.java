@@ -19,6 +19,7 @@ import java.util.Objects;
  * @param timeout     longest a single call may run
  * @param memoryMb    memory limit of the function's container, in MiB
  * @param env         environment variables given to the function
+ * @param scaling     how a hot function's instances scale; ignored in run mode
  */
 public record FunctionSpec(
         String name,
@@ -27,7 +28,8 @@ public record FunctionSpec(
         ExecutionMode mode,
         Duration timeout,
         int memoryMb,
-        Map<String, String> env) {
+        Map<String, String> env,
+        ScalingPolicy scaling) {
 
     /** Timeout when none is given; the original Granda's default. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
@@ -43,6 +45,7 @@ public record FunctionSpec(
         memoryMb = memoryMb == 0 ? DEFAULT_MEMORY_MB : memoryMb;
         // Keep insertion order so the environment is shown back as the user wrote it.
         env = env == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(env));
+        scaling = scaling == null ? ScalingPolicy.DEFAULT : scaling;
     }
 
     /** @return a builder for a spec with the given name and every other field at its default */
@@ -53,7 +56,7 @@ public record FunctionSpec(
     /** @return a builder holding this spec's values, to derive a changed copy */
     public Builder toBuilder() {
         return new Builder(name).description(description).image(image).mode(mode).timeout(timeout)
-                .memoryMb(memoryMb).env(env);
+                .memoryMb(memoryMb).env(env).scaling(scaling);
     }
 
     /** Builds a {@link FunctionSpec}; not thread-safe. */
@@ -65,6 +68,7 @@ public record FunctionSpec(
         private Duration timeout = DEFAULT_TIMEOUT;
         private int memoryMb = DEFAULT_MEMORY_MB;
         private Map<String, String> env = Map.of();
+        private ScalingPolicy scaling = ScalingPolicy.DEFAULT;
 
         private Builder(String name) {
             this.name = name;
@@ -105,8 +109,13 @@ public record FunctionSpec(
             return this;
         }
 
+        public Builder scaling(ScalingPolicy scaling) {
+            this.scaling = scaling;
+            return this;
+        }
+
         public FunctionSpec build() {
-            return new FunctionSpec(name, description, image, mode, timeout, memoryMb, env);
+            return new FunctionSpec(name, description, image, mode, timeout, memoryMb, env, scaling);
         }
     }
 }

@@ -1,8 +1,11 @@
 package io.granda.core;
 
+import io.granda.core.internal.FunctionCache;
 import io.granda.core.internal.InFlightCalls;
 import io.granda.core.internal.InvocationRecorder;
 import io.granda.core.internal.RunModeInvoker;
+import io.granda.core.internal.hot.HotInvoker;
+import io.granda.core.internal.hot.WarmPool;
 import io.granda.core.memory.InMemoryFunctionRegistry;
 import io.granda.core.memory.InMemoryMeteringStore;
 import io.granda.core.spi.Backend;
@@ -57,6 +60,10 @@ public final class Granda implements AutoCloseable {
     private final GrandaOptions options;
     private final String tenant;
     private final Invoker runModeInvoker;
+    /** Null when the backend has no hot instances. */
+    private final WarmPool pool;
+    private final Invoker hotInvoker;
+    private final FunctionCache cache;
     private final InvocationRecorder recorder;
     private final InFlightCalls inFlight = new InFlightCalls();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -69,6 +76,14 @@ public final class Granda implements AutoCloseable {
         this.options = b.options;
         this.tenant = b.tenant;
         this.runModeInvoker = new RunModeInvoker(backend, clock, options.maxOutputBytes(), options.maxLogTailBytes());
+        this.cache = new FunctionCache(registry);
+        if (backend.capabilities().contains(BackendCapability.HOT_INSTANCES)) {
+            this.pool = new WarmPool(backend, clock, options.pool(), HotInvoker::closeConnections);
+            this.hotInvoker = new HotInvoker(pool, backend, clock, options.maxOutputBytes(), options.maxLogTailBytes());
+        } else {
+            this.pool = null;
+            this.hotInvoker = null;
+        }
         this.recorder = new InvocationRecorder(meteringStore, options.recorderCapacity(), options.recorderBatchSize());
     }
 
@@ -90,12 +105,16 @@ public final class Granda implements AutoCloseable {
      */
     public DeployedFunction deploy(FunctionSpec spec) {
         checkDeployable(spec);
-        if (registry.find(spec.name()).isPresent()) {
+        if (cache.byName(spec.name()).isPresent()) {
             // Fail before a possibly long pull; create() still guards the race.
             throw new FunctionAlreadyExistsException("a function named '" + spec.name() + "' already exists");
         }
         backend.prepare(spec.image());
         DeployedFunction created = registry.create(spec);
+        cache.put(created);
+        if (pool != null) {
+            pool.functionChanged(created);
+        }
         LOG.atInfo().addKeyValue("function", created.name()).addKeyValue("image", spec.image())
                 .addKeyValue("route", created.routeId()).log("function deployed");
         return created;
@@ -110,7 +129,7 @@ public final class Granda implements AutoCloseable {
      * @see #update(FunctionSpec, long)
      */
     public DeployedFunction update(FunctionSpec spec) {
-        DeployedFunction current = registry.find(spec.name())
+        DeployedFunction current = cache.byName(spec.name())
                 .orElseThrow(() -> notFound(spec.name()));
         return update(spec, current.revision());
     }
@@ -128,9 +147,14 @@ public final class Granda implements AutoCloseable {
      */
     public DeployedFunction update(FunctionSpec spec, long expectedRevision) {
         checkDeployable(spec);
-        registry.find(spec.name()).orElseThrow(() -> notFound(spec.name()));
+        cache.byName(spec.name()).orElseThrow(() -> notFound(spec.name()));
         backend.prepare(spec.image());
         DeployedFunction updated = registry.update(spec, expectedRevision);
+        cache.put(updated);
+        if (pool != null) {
+            // Instances of the old revision take no new calls and go as soon as their calls end.
+            pool.functionChanged(updated);
+        }
         LOG.atInfo().addKeyValue("function", updated.name()).addKeyValue("revision", updated.revision())
                 .log("function updated");
         return updated;
@@ -141,7 +165,7 @@ public final class Granda implements AutoCloseable {
      * @return the function's current revision, empty when there is none
      */
     public Optional<DeployedFunction> function(String name) {
-        return registry.find(name);
+        return cache.byName(name);
     }
 
     /**
@@ -149,7 +173,7 @@ public final class Granda implements AutoCloseable {
      * @return the function owning the route, empty when none does
      */
     public Optional<DeployedFunction> functionByRoute(String routeId) {
-        return registry.findByRoute(routeId);
+        return cache.byRoute(routeId);
     }
 
     /** @return every function's current revision, by name */
@@ -165,7 +189,13 @@ public final class Granda implements AutoCloseable {
      */
     public boolean delete(String name) {
         Optional<DeployedFunction> removed = registry.delete(name);
-        removed.ifPresent(f -> LOG.atInfo().addKeyValue("function", name).log("function deleted"));
+        removed.ifPresent(f -> {
+            cache.remove(f);
+            if (pool != null) {
+                pool.functionDeleted(f.id());
+            }
+            LOG.atInfo().addKeyValue("function", name).log("function deleted");
+        });
         return removed.isPresent();
     }
 
@@ -181,7 +211,7 @@ public final class Granda implements AutoCloseable {
      * @throws ShuttingDownException       after {@link #close()} began
      */
     public InvocationResult invoke(String name, InvocationRequest request) {
-        return invoke(registry.find(name).orElseThrow(() -> notFound(name)), request);
+        return invoke(cache.byName(name).orElseThrow(() -> notFound(name)), request);
     }
 
     /**
@@ -201,8 +231,21 @@ public final class Granda implements AutoCloseable {
         inFlight.enter();
         try {
             String invocationId = Ids.newTimeOrderedId(clock.instant());
-            InvocationResult result = invokerFor(function).invoke(invocationId, function, request);
-            record(toRecord(result, function, request));
+            DeployedFunction target = function;
+            InvocationResult result;
+            while (true) {
+                try {
+                    result = invokerFor(target).invoke(invocationId, target, request);
+                    break;
+                } catch (WarmPool.StaleRevisionException stale) {
+                    // The function was updated between routing and dispatch: run the revision that is current now,
+                    // never the one it replaced.
+                    String id = target.id();
+                    target = cache.byName(target.name()).filter(f -> f.id().equals(id))
+                            .orElseThrow(() -> notFound(function.name()));
+                }
+            }
+            record(toRecord(result, target, request));
             logCall(result);
             return result;
         } finally {
@@ -226,17 +269,38 @@ public final class Granda implements AutoCloseable {
         }
     }
 
+    /** Tells the pool about the hot functions already in the registry, so their minimum instances start now. */
+    private void prewarmStoredFunctions() {
+        if (pool == null) {
+            return;
+        }
+        for (DeployedFunction f : registry.list()) {
+            if (f.spec().mode() == ExecutionMode.HOT) {
+                cache.put(f);
+                pool.functionChanged(f);
+            }
+        }
+    }
+
     private Invoker invokerFor(DeployedFunction function) {
         return switch (function.spec().mode()) {
             case RUN -> runModeInvoker;
-            case HOT -> throw new InvalidFunctionSpecException("mode", "hot mode is not available yet");
+            case HOT -> {
+                if (hotInvoker == null) {
+                    throw new InvalidFunctionSpecException("mode", "backend '" + backend.name()
+                            + "' cannot run hot functions");
+                }
+                yield hotInvoker;
+            }
         };
     }
 
     private InvocationRecord toRecord(InvocationResult r, DeployedFunction f, InvocationRequest request) {
         InvocationTimings t = r.timings();
+        InvocationRecord.PhaseMicros phases = new InvocationRecord.PhaseMicros(micros(t.queueWait()),
+                micros(t.imagePull()), micros(t.createStart()), micros(t.init()), micros(t.run()));
         return new InvocationRecord(r.invocationId(), tenant, f.id(), f.name(), f.revision(), t.start(), t.end(),
-                micros(t.queueWait()), micros(t.coldStart()), micros(t.run()), f.spec().memoryMb(), r.cpuMicros(),
+                phases, f.spec().memoryMb(), r.cpuMicros(),
                 r.outcome(), r.exitCode(), r.cold(), request.body().length, r.output().length);
     }
 
@@ -262,7 +326,7 @@ public final class Granda implements AutoCloseable {
      * @throws FunctionNotFoundException when there is no such function
      */
     public Page<InvocationRecord> invocations(String name, int limit, String cursor) {
-        DeployedFunction f = registry.find(name).orElseThrow(() -> notFound(name));
+        DeployedFunction f = cache.byName(name).orElseThrow(() -> notFound(name));
         recorder.flush(READ_FLUSH_TIMEOUT);
         return meteringStore.invocations(f.id(), limit, cursor);
     }
@@ -277,7 +341,7 @@ public final class Granda implements AutoCloseable {
      * @throws FunctionNotFoundException when there is no such function
      */
     public UsageSummary usage(String name, Instant since, Instant until) {
-        DeployedFunction f = registry.find(name).orElseThrow(() -> notFound(name));
+        DeployedFunction f = cache.byName(name).orElseThrow(() -> notFound(name));
         recorder.flush(READ_FLUSH_TIMEOUT);
         return meteringStore.usage(f.id(), since, until);
     }
@@ -289,6 +353,28 @@ public final class Granda implements AutoCloseable {
     public Optional<InvocationRecord> invocation(String invocationId) {
         recorder.flush(READ_FLUSH_TIMEOUT);
         return meteringStore.find(invocationId);
+    }
+
+    /**
+     * The hot instances of a function, of any revision (old ones linger until their calls end).
+     *
+     * @param name a function name
+     * @return its instances now; empty for a run-mode function or one with no instance
+     * @throws FunctionNotFoundException when there is no such function
+     */
+    public List<InstanceInfo> instances(String name) {
+        DeployedFunction f = cache.byName(name).orElseThrow(() -> notFound(name));
+        if (pool == null) {
+            return List.of();
+        }
+        return pool.instancesOf(f.id()).stream()
+                .map(v -> new InstanceInfo(v.id(), v.revision(), v.state().name(), v.inFlight(), v.served()))
+                .toList();
+    }
+
+    /** @return hot instances of all functions, in any state but gone */
+    public int liveInstances() {
+        return pool == null ? 0 : pool.liveInstances();
     }
 
     /** @return whether the backend can run functions now */
@@ -365,6 +451,9 @@ public final class Granda implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (pool != null) {
+            pool.close();
         }
         recorder.close(Duration.ofSeconds(30));
         closeQuietly(backend);
@@ -474,7 +563,9 @@ public final class Granda implements AutoCloseable {
                             .log("removed instances left by an earlier run");
                 }
             }
-            return new Granda(this, b);
+            Granda granda = new Granda(this, b);
+            granda.prewarmStoredFunctions();
+            return granda;
         }
 
         private Backend loadBackend() {

@@ -13,6 +13,7 @@ import java.util.Objects;
  * @param shutdownGrace     how long {@link Granda#close()} waits for calls under way (default 30 s)
  * @param recorderCapacity  invocation records buffered before callers wait for the store (default 100,000)
  * @param recorderBatchSize most records written per store transaction (default 1,000)
+ * @param pool              the warm pool of hot functions
  */
 public record GrandaOptions(
         FunctionLimits limits,
@@ -21,18 +22,20 @@ public record GrandaOptions(
         int maxLogTailBytes,
         Duration shutdownGrace,
         int recorderCapacity,
-        int recorderBatchSize) {
+        int recorderBatchSize,
+        PoolOptions pool) {
 
     /** 6 MiB. */
     public static final int DEFAULT_MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 
     /** The defaults. */
     public static final GrandaOptions DEFAULTS = new GrandaOptions(FunctionLimits.DEFAULTS, DEFAULT_MAX_PAYLOAD_BYTES,
-            DEFAULT_MAX_PAYLOAD_BYTES, 4096, Duration.ofSeconds(30), 100_000, 1_000);
+            DEFAULT_MAX_PAYLOAD_BYTES, 4096, Duration.ofSeconds(30), 100_000, 1_000, PoolOptions.DEFAULTS);
 
     public GrandaOptions {
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(shutdownGrace, "shutdownGrace");
+        Objects.requireNonNull(pool, "pool");
         if (maxPayloadBytes < 1 || maxOutputBytes < 1 || maxLogTailBytes < 1) {
             throw new IllegalArgumentException("payload, output and log limits must be positive");
         }
@@ -47,18 +50,24 @@ public record GrandaOptions(
     /** @return a copy with other limits */
     public GrandaOptions withLimits(FunctionLimits newLimits) {
         return new GrandaOptions(newLimits, maxPayloadBytes, maxOutputBytes, maxLogTailBytes, shutdownGrace,
-                recorderCapacity, recorderBatchSize);
+                recorderCapacity, recorderBatchSize, pool);
     }
 
     /** @return a copy with another payload limit */
     public GrandaOptions withMaxPayloadBytes(int bytes) {
         return new GrandaOptions(limits, bytes, maxOutputBytes, maxLogTailBytes, shutdownGrace, recorderCapacity,
-                recorderBatchSize);
+                recorderBatchSize, pool);
+    }
+
+    /** @return a copy with other pool options */
+    public GrandaOptions withPool(PoolOptions newPool) {
+        return new GrandaOptions(limits, maxPayloadBytes, maxOutputBytes, maxLogTailBytes, shutdownGrace,
+                recorderCapacity, recorderBatchSize, newPool);
     }
 
     /** @return a copy with another shutdown grace */
     public GrandaOptions withShutdownGrace(Duration grace) {
         return new GrandaOptions(limits, maxPayloadBytes, maxOutputBytes, maxLogTailBytes, grace, recorderCapacity,
-                recorderBatchSize);
+                recorderBatchSize, pool);
     }
 }

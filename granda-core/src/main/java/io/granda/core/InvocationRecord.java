@@ -18,9 +18,7 @@ import java.util.Objects;
  * @param revision      the revision that served the call
  * @param start         when the platform accepted the call
  * @param end           when the platform had the answer
- * @param queueMicros   time waiting for capacity
- * @param initMicros    cold-start time: image pull, create+start and init; zero for a warm call
- * @param runMicros     the function's own run time
+ * @param phases        where the call's time went, in microseconds
  * @param memoryMb      memory limit the call ran with, in MiB
  * @param cpuMicros     CPU time used by the function where the backend could read it, else {@code -1}
  * @param outcome       what became of the call
@@ -37,9 +35,7 @@ public record InvocationRecord(
         long revision,
         Instant start,
         Instant end,
-        long queueMicros,
-        long initMicros,
-        long runMicros,
+        PhaseMicros phases,
         int memoryMb,
         long cpuMicros,
         Outcome outcome,
@@ -59,9 +55,7 @@ public record InvocationRecord(
         Objects.requireNonNull(start, "start");
         Objects.requireNonNull(end, "end");
         Objects.requireNonNull(outcome, "outcome");
-        if (queueMicros < 0 || initMicros < 0 || runMicros < 0) {
-            throw new IllegalArgumentException("durations must not be negative");
-        }
+        Objects.requireNonNull(phases, "phases");
         if (end.isBefore(start)) {
             // A negative wall time would be subtracted from every usage total.
             throw new IllegalArgumentException("end " + end + " is before start " + start);
@@ -71,6 +65,50 @@ public record InvocationRecord(
         }
     }
 
+    /**
+     * Where a call's time went, in microseconds: an immutable value. Phases that did not happen are zero; a warm
+     * call has no pull, start or init.
+     *
+     * @param queueMicros waiting for an instance (or capacity) beyond the instance's own start
+     * @param pullMicros  pulling a missing image
+     * @param startMicros creating and starting the instance
+     * @param initMicros  from started until ready to serve (hot mode)
+     * @param runMicros   the function's own run: what is billed
+     */
+    public record PhaseMicros(long queueMicros, long pullMicros, long startMicros, long initMicros, long runMicros) {
+
+        /** A call that only ran. */
+        public static PhaseMicros runOnly(long runMicros) {
+            return new PhaseMicros(0, 0, 0, 0, runMicros);
+        }
+
+        public PhaseMicros {
+            if (queueMicros < 0 || pullMicros < 0 || startMicros < 0 || initMicros < 0 || runMicros < 0) {
+                throw new IllegalArgumentException("durations must not be negative");
+            }
+        }
+
+        /** @return pull + start + init: what the caller paid for a cold start */
+        public long coldStartMicros() {
+            return pullMicros + startMicros + initMicros;
+        }
+    }
+
+    /** @return time spent waiting for capacity, in microseconds */
+    public long queueMicros() {
+        return phases.queueMicros();
+    }
+
+    /** @return time spent until ready (hot mode), in microseconds */
+    public long initMicros() {
+        return phases.initMicros();
+    }
+
+    /** @return the function's own run time, in microseconds */
+    public long runMicros() {
+        return phases.runMicros();
+    }
+
     /** @return wall time of the call in whole milliseconds, as the original Granda reported it */
     public long durationMillis() {
         return Duration.between(start, end).toMillis();
@@ -78,7 +116,7 @@ public record InvocationRecord(
 
     /** @return billed duration: run time rounded up to the next whole millisecond, at least 1 ms */
     public long billedMillis() {
-        return Billing.billedMillis(runMicros);
+        return Billing.billedMillis(phases.runMicros());
     }
 
     /** @return memory in GB times billed seconds */

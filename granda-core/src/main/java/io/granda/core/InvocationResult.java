@@ -1,6 +1,10 @@
 package io.granda.core;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalInt;
 
@@ -12,7 +16,10 @@ import java.util.OptionalInt;
  * @param functionName    the function's name
  * @param revision        the revision that served the call
  * @param outcome         what became of the call
- * @param exitCode        the process exit code, {@code -1} when there was none (timeout before exit)
+ * @param exitCode        the process exit code, {@code -1} when there was none (timeout before exit, hot mode)
+ * @param httpStatus      the status of the function's own HTTP answer (hot mode), {@code 0} when it gave none
+ *                        (run mode, or a hot instance that crashed or timed out)
+ * @param headers         the headers of the function's own HTTP answer (hot mode), empty otherwise
  * @param output          the function's output (stdout in run mode), possibly truncated
  * @param outputTruncated true when the output exceeded the platform's limit and was cut
  * @param logTail         the last part of the function's log (stderr in run mode)
@@ -27,6 +34,8 @@ public record InvocationResult(
         long revision,
         Outcome outcome,
         int exitCode,
+        int httpStatus,
+        Map<String, List<String>> headers,
         byte[] output,
         boolean outputTruncated,
         String logTail,
@@ -44,6 +53,7 @@ public record InvocationResult(
         Objects.requireNonNull(outcome, "outcome");
         Objects.requireNonNull(timings, "timings");
         output = Objects.requireNonNullElse(output, new byte[0]);
+        headers = headers == null || headers.isEmpty() ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(headers));
         logTail = Objects.requireNonNullElse(logTail, "");
     }
 

@@ -179,7 +179,7 @@ class FunctionLimitsTest {
 
     @Test
     void operatorLimitsAreHonoured() {
-        FunctionLimits tight = new FunctionLimits(Duration.ofSeconds(5), 64, 256, 10, 2, 64);
+        FunctionLimits tight = new FunctionLimits(Duration.ofSeconds(5), 64, 256, 10, 2, 64, 64, 1000, Duration.ofHours(24));
         tight.validate(valid().timeout(Duration.ofSeconds(5)).memoryMb(64).build());
         InvalidFunctionSpecException e = assertThrows(InvalidFunctionSpecException.class,
                 () -> tight.validate(valid().timeout(Duration.ofSeconds(6)).memoryMb(64).build()));
@@ -191,12 +191,12 @@ class FunctionLimitsTest {
 
     @Test
     void limitsThemselvesMustBeSane() {
-        assertThrows(IllegalArgumentException.class, () -> new FunctionLimits(Duration.ZERO, 16, 64, 10, 1, 1));
-        assertThrows(IllegalArgumentException.class, () -> new FunctionLimits(null, 16, 64, 10, 1, 1));
+        assertThrows(IllegalArgumentException.class, () -> new FunctionLimits(Duration.ZERO, 16, 64, 10, 1, 1, 64, 1000, Duration.ofHours(24)));
+        assertThrows(IllegalArgumentException.class, () -> new FunctionLimits(null, 16, 64, 10, 1, 1, 64, 1000, Duration.ofHours(24)));
         assertThrows(IllegalArgumentException.class,
-                () -> new FunctionLimits(Duration.ofSeconds(1), 5, 64, 10, 1, 1));
+                () -> new FunctionLimits(Duration.ofSeconds(1), 5, 64, 10, 1, 1, 64, 1000, Duration.ofHours(24)));
         assertThrows(IllegalArgumentException.class,
-                () -> new FunctionLimits(Duration.ofSeconds(1), 64, 32, 10, 1, 1));
+                () -> new FunctionLimits(Duration.ofSeconds(1), 64, 32, 10, 1, 1, 64, 1000, Duration.ofHours(24)));
     }
 
     // ---- env ----------------------------------------------------------------------------------------------------

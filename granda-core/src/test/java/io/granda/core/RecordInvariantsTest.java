@@ -61,11 +61,12 @@ class RecordInvariantsTest {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("Z", "1");
         env.put("A", "2");
-        FunctionSpec spec = new FunctionSpec("f", null, null, null, null, 0, env);
+        FunctionSpec spec = new FunctionSpec("f", null, null, null, null, 0, env, null);
         assertEquals("", spec.description());
         assertEquals("", spec.image());
         assertEquals(ExecutionMode.RUN, spec.mode());
         assertEquals(FunctionSpec.DEFAULT_TIMEOUT, spec.timeout());
+        assertEquals(ScalingPolicy.DEFAULT, spec.scaling());
         assertEquals(FunctionSpec.DEFAULT_MEMORY_MB, spec.memoryMb());
         assertEquals(List.of("Z", "A"), List.copyOf(spec.env().keySet()));
         env.put("LATER", "x");
@@ -77,8 +78,7 @@ class RecordInvariantsTest {
     // ---- InvocationRecord ---------------------------------------------------------------------------------------
 
     private static InvocationRecord record(Instant start, Instant end, long queue, long init, long run, int memoryMb) {
-        return new InvocationRecord("inv1", InvocationRecord.DEFAULT_TENANT, "fid", "hello", 1, start, end,
-                queue, init, run, memoryMb, -1, Outcome.SUCCESS, 0, true, 10, 20);
+        return new InvocationRecord("inv1", InvocationRecord.DEFAULT_TENANT, "fid", "hello", 1, start, end, new InvocationRecord.PhaseMicros(queue, 0, 0, init, run), memoryMb, -1, Outcome.SUCCESS, 0, true, 10, 20);
     }
 
     @Test
@@ -168,12 +168,13 @@ class RecordInvariantsTest {
         assertEquals(Duration.ofMillis(3), t.total());
         assertEquals(Duration.ofMillis(1), t.coldStart());
         InvocationResult timedOut = new InvocationResult("i", "f", "n", 1, Outcome.TIMEOUT,
-                InvocationResult.NO_EXIT_CODE, null, false, null, t, -1, true);
+                InvocationResult.NO_EXIT_CODE, 0, null, null, false, null, t, -1, true);
         assertTrue(timedOut.exitCodeIfAny().isEmpty());
         assertEquals("", timedOut.outputAsString());
         assertEquals("", timedOut.logTail());
-        InvocationResult failed = new InvocationResult("i", "f", "n", 1, Outcome.FUNCTION_ERROR, 3, null, false,
-                null, t, -1, true);
+        InvocationResult failed = new InvocationResult("i", "f", "n", 1, Outcome.FUNCTION_ERROR, 3, 0, null, null,
+                false, null, t, -1, true);
+        assertTrue(failed.headers().isEmpty());
         assertEquals(3, failed.exitCodeIfAny().getAsInt());
         assertTrue(Outcome.FUNCTION_ERROR.isFailure());
         assertFalse(Outcome.SUCCESS.isFailure());
@@ -186,7 +187,7 @@ class RecordInvariantsTest {
         assertThrows(IllegalArgumentException.class, () -> d.withShutdownGrace(Duration.ofSeconds(-1)));
         assertThrows(NullPointerException.class, () -> d.withLimits(null));
         assertThrows(IllegalArgumentException.class, () -> new GrandaOptions(FunctionLimits.DEFAULTS, 1, 1, 1,
-                Duration.ZERO, 0, 1));
+                Duration.ZERO, 0, 1, PoolOptions.DEFAULTS));
         assertEquals(Duration.ZERO, d.withShutdownGrace(Duration.ZERO).shutdownGrace());
     }
 

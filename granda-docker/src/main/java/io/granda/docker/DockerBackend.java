@@ -6,20 +6,25 @@ import com.github.dockerjava.api.command.CreateContainerCmd;
 import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.exception.DockerException;
 import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.Bind;
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.api.model.PullResponseItem;
 import com.github.dockerjava.api.model.Version;
+import com.github.dockerjava.api.model.Volume;
 import com.github.dockerjava.api.model.WaitResponse;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
 import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
 import io.granda.core.BackendUnavailableException;
+import io.granda.core.FunctionNotReadyException;
 import io.granda.core.ImageUnavailableException;
 import io.granda.core.InvocationResult;
 import io.granda.core.spi.Backend;
 import io.granda.core.spi.BackendCapability;
 import io.granda.core.spi.ComponentHealth;
+import io.granda.core.spi.HotInstance;
+import io.granda.core.spi.InstanceSpec;
 import io.granda.core.spi.PreparedImage;
 import io.granda.core.spi.RunOnceRequest;
 import io.granda.core.spi.RunOnceResult;
@@ -30,6 +35,9 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -46,7 +54,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The Docker backend, run mode: one container per call, the original Granda contract, which works with any image.
+ * The Docker backend: run mode (one container per call, the original Granda contract, which works with any image)
+ * and hot instances (a long-lived container serving HTTP/1.1 on a unix socket, see docs/hot-functions.md).
+ *
+ * <h2>Run mode</h2>
  *
  * <p>A call creates a container from the function's image, with the payload (when not empty) as its command, i.e.
  * appended to the image's {@code ENTRYPOINT} as the last argument, and offered on stdin too. It attaches to the
@@ -68,7 +79,28 @@ import java.util.regex.Pattern;
  * while the engine is busy starting many others, can go unrecorded and is then reported as {@code EXITED} with 137.
  * A runtime that reads the cgroup's own OOM counter would not have this gap.
  *
- * <p>Thread-safe: any number of calls may run at once (each blocks its own thread; virtual threads are welcome).
+ * <h2>Hot instances</h2>
+ *
+ * <p>{@link #startInstance(InstanceSpec)} gives each instance a private directory {@code <runDirectory>/<instanceId>}
+ * (see {@link DockerBackendConfig#runDirectory()}), bind-mounts it at {@code /granda} and sets
+ * {@code GRANDA_SOCKET=/granda/fn.sock}, {@code GRANDA_FUNCTION}, {@code GRANDA_REVISION} and
+ * {@code GRANDA_INSTANCE} on top of the function's environment; no stdin, no TTY, the image's own command. Its
+ * containers carry the run-mode labels except the invocation, plus {@value #LABEL_INSTANCE} and
+ * {@value #LABEL_MODE}={@value #MODE_HOT}. After the start it polls the host side of the socket (see
+ * {@link SocketReadiness}) while an engine wait in the background ({@link ContainerExitWatch}) reports a process that
+ * exits first; an instance that is not ready is removed with its directory, after its log's end was read.
+ * {@link #destroyInstance(HotInstance)} force-removes the container (SIGKILL) and deletes the directory. Hot
+ * instances need the engine on this host: the bind mount names a path of this machine's file system.
+ *
+ * <p>{@link #pauseInstance(HotInstance)} and {@link #resumeInstance(HotInstance)} work (the engine's cgroup
+ * freezer), but {@link BackendCapability#PAUSE} is not declared, so the pool does not use them. Measured here
+ * ({@code DockerHotStartMeasurement}): an idle hot echo instance used 0 ns of CPU in 10 s by its cgroup's
+ * {@code cpuacct.usage} (a process blocked in {@code accept}/{@code read} costs nothing to leave running), so
+ * pausing saves nothing, while an unpause adds a median 12-17 ms to the next call, which takes 0.07-0.11 ms when
+ * warm; a pause costs as much again in engine work and frees no memory.
+ *
+ * <p>Thread-safe: any number of calls and instance starts may run at once (each blocks its own thread; virtual
+ * threads are welcome).
  */
 public final class DockerBackend implements Backend {
 
@@ -80,12 +112,29 @@ public final class DockerBackend implements Backend {
     public static final String LABEL_FUNCTION_ID = "io.granda.function-id";
     /** Label holding the revision being run. */
     public static final String LABEL_REVISION = "io.granda.revision";
-    /** Label holding the invocation id of the call the container serves. */
+    /** Label holding the invocation id of the call the container serves (run mode). */
     public static final String LABEL_INVOCATION = "io.granda.invocation";
+    /** Label holding the instance id of a hot instance. */
+    public static final String LABEL_INSTANCE = "io.granda.instance";
+    /** Label saying how the container runs its function; {@value #MODE_HOT} for hot instances. */
+    public static final String LABEL_MODE = "io.granda.mode";
+    /** The value of {@value #LABEL_MODE} on hot instances. */
+    public static final String MODE_HOT = "hot";
+    /** Where an instance's private directory is mounted in its container. */
+    static final String INSTANCE_MOUNT = "/granda";
+    /** The socket path a hot instance is told to listen on, inside its container. */
+    static final String CONTAINER_SOCKET = INSTANCE_MOUNT + "/" + DockerBackendConfig.SOCKET_NAME;
 
     private static final Logger LOG = LoggerFactory.getLogger(DockerBackend.class);
-    private static final Set<BackendCapability> CAPABILITIES =
-            Collections.unmodifiableSet(EnumSet.of(BackendCapability.RUN_ONCE, BackendCapability.PULL_IMAGES));
+    private static final Set<BackendCapability> CAPABILITIES = Collections.unmodifiableSet(EnumSet.of(
+            BackendCapability.RUN_ONCE, BackendCapability.HOT_INSTANCES, BackendCapability.PULL_IMAGES));
+    /** How much of the end of its output a hot instance that failed to start reports. */
+    static final int START_FAILURE_LOG_BYTES = 4096;
+    /** Instance ids name directories: keep them to characters that are safe in a path and a label. */
+    private static final Pattern INSTANCE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]*");
+    /** The variables Granda sets on a hot instance, whatever the function's env says. */
+    private static final Set<String> RESERVED_ENV =
+            Set.of("GRANDA_SOCKET", "GRANDA_FUNCTION", "GRANDA_REVISION", "GRANDA_INSTANCE");
     /** 128 + SIGKILL: what a process killed by the kernel (OOM) or by a force removal exits with. */
     private static final int EXIT_KILLED = 137;
     /** Linux's MAX_ARG_STRLEN: the longest single argument, including its terminating NUL. */
@@ -96,6 +145,7 @@ public final class DockerBackend implements Backend {
     private final URI host;
     private final DockerClient docker;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final RunDirectory runDirectory;
 
     /**
      * Makes a backend; does not contact the engine (see {@link #health()}).
@@ -118,6 +168,7 @@ public final class DockerBackend implements Backend {
                 .withDockerTlsVerify(false)
                 .build();
         this.docker = DockerClientImpl.getInstance(clientConfig, http);
+        this.runDirectory = new RunDirectory(config.runDirectory(), config.ownerId());
     }
 
     /** @return the configuration this backend was made with */
@@ -519,11 +570,306 @@ public final class DockerBackend implements Backend {
         return true;
     }
 
+    // ---- hot instances ----
+
     /**
      * {@inheritDoc}
      *
-     * <p>Removes every container labelled {@value #LABEL_OWNER}={@code ownerId}, running or not, in parallel; a
-     * container that disappears meanwhile is not counted. Containers of other owners are never touched.
+     * <p>Steps: the instance's directory, create (pulling a missing image first, as {@link #runOnce} does), start,
+     * then the wait for readiness. {@code createStart} spans create and start, {@code init} the start's return until
+     * the socket accepted a connection. The start timeout counts from the start's return: pulling and creating are
+     * the platform's time, not the function's. A process whose executable cannot be run at all (the engine's start
+     * fails with "exec: ...") is the function's fault too: {@link FunctionNotReadyException} with the engine's
+     * reason.
+     *
+     * @throws IllegalArgumentException when the instance id is not a safe directory name or makes the socket path
+     *                                  too long
+     */
+    @Override
+    public HotInstance startInstance(InstanceSpec spec) {
+        checkOpen();
+        Path socket = socketOf(spec.instanceId());
+        Path dir;
+        try {
+            dir = runDirectory.createInstanceDirectory(spec.instanceId());
+        } catch (IOException e) {
+            throw new BackendUnavailableException("cannot make the directory of instance " + spec.instanceId()
+                    + " under " + runDirectory.root() + ": " + e.getMessage(), e);
+        }
+        String id = null;
+        boolean ready = false;
+        try {
+            Duration imagePull = Duration.ZERO;
+            long createStarted = System.nanoTime();
+            try {
+                id = createHot(spec, dir);
+            } catch (NotFoundException e) {
+                imagePull = prepare(spec.image()).pullTime();
+                createStarted = System.nanoTime();
+                try {
+                    id = createHot(spec, dir);
+                } catch (NotFoundException again) {
+                    throw new ImageUnavailableException("image '" + spec.image() + "' vanished right after its pull",
+                            again);
+                }
+            }
+            startHot(id, spec);
+            long started = System.nanoTime();
+            Duration createStart = Duration.ofNanos(started - createStarted);
+            SocketReadiness.State state = SocketReadiness.State.READY;
+            int exitCode = 0;
+            // Measured here: the engine's start returns after the process runs, and a quick process has its socket
+            // by then; only a slower one needs the exit watch (whose engine request costs ~0.5 ms to set up).
+            if (!SocketReadiness.readyNow(socket)) {
+                try (ContainerExitWatch exit = ContainerExitWatch.start(docker, id)) {
+                    state = SocketReadiness.await(socket, started + spec.startTimeout().toNanos(),
+                            () -> exit.exitCode() != null);
+                    exitCode = state == SocketReadiness.State.EXITED ? exit.exitCode() : 0;
+                } catch (RuntimeException e) {
+                    throw engineFailure("watch container " + shortId(id), e);
+                }
+            }
+            Duration init = Duration.ofNanos(System.nanoTime() - started);
+            if (state != SocketReadiness.State.READY) {
+                throw notReady(spec, id, state, exitCode, socket);
+            }
+            if (closed.get()) {
+                // close() may have reaped before this container existed: do not leave it running.
+                throw closedException();
+            }
+            ready = true;
+            LOG.atDebug().addKeyValue("container", shortId(id)).addKeyValue("function", spec.functionName())
+                    .addKeyValue("instance", spec.instanceId()).addKeyValue("createStartMs", millis(createStart))
+                    .addKeyValue("initMs", millis(init)).log("hot instance ready");
+            return new HotInstance(spec.instanceId(), id, socket, imagePull, createStart, init);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BackendUnavailableException("interrupted while starting instance " + spec.instanceId(), e);
+        } finally {
+            if (!ready) {
+                if (id != null) {
+                    remove(id);
+                }
+                runDirectory.deleteInstanceDirectory(spec.instanceId());
+            }
+        }
+    }
+
+    /** @return the host path of the instance's socket, after checking the id can name its directory */
+    private Path socketOf(String instanceId) {
+        if (!INSTANCE_ID.matcher(instanceId).matches()) {
+            throw new IllegalArgumentException("instance id '" + instanceId + "' must be letters, digits, '_' or '-',"
+                    + " starting with a letter or digit");
+        }
+        Path socket = runDirectory.instanceDirectory(instanceId).resolve(DockerBackendConfig.SOCKET_NAME);
+        int bytes = socket.toString().getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > DockerBackendConfig.MAX_SOCKET_PATH_BYTES) {
+            throw new IllegalArgumentException("instance id '" + instanceId + "' is too long: its socket " + socket
+                    + " would be " + bytes + " bytes, the limit is " + DockerBackendConfig.MAX_SOCKET_PATH_BYTES);
+        }
+        return socket;
+    }
+
+    private String createHot(InstanceSpec spec, Path dir) {
+        List<String> env = new ArrayList<>(spec.env().size() + 4);
+        // A function's env cannot redirect the socket or fake its identity: a C getenv() takes the first of two.
+        spec.env().forEach((k, v) -> {
+            if (!RESERVED_ENV.contains(k)) {
+                env.add(k + "=" + v);
+            }
+        });
+        env.add("GRANDA_SOCKET=" + CONTAINER_SOCKET);
+        env.add("GRANDA_FUNCTION=" + spec.functionName());
+        env.add("GRANDA_REVISION=" + spec.revision());
+        env.add("GRANDA_INSTANCE=" + spec.instanceId());
+        Map<String, String> labels = new LinkedHashMap<>();
+        labels.put(LABEL_OWNER, config.ownerId());
+        labels.put(LABEL_FUNCTION, spec.functionName());
+        labels.put(LABEL_FUNCTION_ID, spec.functionId());
+        labels.put(LABEL_REVISION, Long.toString(spec.revision()));
+        labels.put(LABEL_INSTANCE, spec.instanceId());
+        labels.put(LABEL_MODE, MODE_HOT);
+        long memory = spec.memoryMb() * 1024L * 1024L;
+        CreateContainerCmd cmd = docker.createContainerCmd(spec.image())
+                .withLabels(labels)
+                .withEnv(env)
+                .withTty(false)
+                .withStdinOpen(false)
+                .withAttachStdin(false)
+                .withHostConfig(HostConfig.newHostConfig()
+                        .withMemory(memory)
+                        .withMemorySwap(memory)
+                        .withNetworkMode(config.networkMode())
+                        .withBinds(new Bind(dir.toString(), new Volume(INSTANCE_MOUNT))));
+        try {
+            String id = cmd.exec().getId();
+            LOG.atDebug().addKeyValue("container", shortId(id)).addKeyValue("function", spec.functionName())
+                    .addKeyValue("instance", spec.instanceId()).log("created hot container");
+            return id;
+        } catch (NotFoundException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw engineFailure("create a container from '" + spec.image() + "'", e);
+        }
+    }
+
+    private void startHot(String id, InstanceSpec spec) {
+        try {
+            docker.startContainerCmd(id).exec();
+        } catch (DockerException e) {
+            String reason = engineMessage(e);
+            if (unrunnableExitCode(reason) < 0) {
+                throw engineFailure("start container " + shortId(id), e);
+            }
+            // The image's own executable cannot be run: the function's fault, as a crash at start would be.
+            throw new FunctionNotReadyException("function '" + spec.functionName() + "' could not start: " + reason,
+                    reason);
+        } catch (RuntimeException e) {
+            throw engineFailure("start container " + shortId(id), e);
+        }
+    }
+
+    /** Reads the log's end (before the container goes) and says what went wrong. */
+    private FunctionNotReadyException notReady(InstanceSpec spec, String id, SocketReadiness.State state,
+            int exitCode, Path socket) {
+        String logTail = ContainerLogs.tail(docker, id, START_FAILURE_LOG_BYTES, config.teardownTimeout());
+        String message;
+        if (state == SocketReadiness.State.EXITED) {
+            if (exitCode == ContainerExitWatch.UNKNOWN_EXIT) {
+                message = "function '" + spec.functionName() + "' ended before it became ready (its container is"
+                        + " gone)";
+            } else {
+                message = "function '" + spec.functionName() + "' exited with code " + exitCode
+                        + " before it became ready";
+                if (exitCode == EXIT_KILLED && oomKilledQuietly(id)) {
+                    message += " (killed for exceeding its memory limit of " + spec.memoryMb() + " MiB)";
+                }
+            }
+        } else {
+            message = "function '" + spec.functionName() + "' did not become ready within "
+                    + seconds(spec.startTimeout());
+            if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
+                message += ": it never created " + CONTAINER_SOCKET;
+            } else {
+                // Refused: bound but not listening. Permission denied: the process's umask left the socket
+                // unwritable for Granda's user (see docs/hot-functions.md).
+                String why = SocketReadiness.connectFailure(socket);
+                message += ": " + CONTAINER_SOCKET + " exists but did not accept a connection"
+                        + (why == null ? "" : " (" + why + ")");
+            }
+        }
+        LOG.atInfo().addKeyValue("container", shortId(id)).addKeyValue("function", spec.functionName())
+                .addKeyValue("instance", spec.instanceId()).addKeyValue("reason", message)
+                .log("hot instance not ready; removing it");
+        return new FunctionNotReadyException(message, logTail);
+    }
+
+    private boolean oomKilledQuietly(String id) {
+        try {
+            return oomKilled(id);
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Force-removes the container (SIGKILL, then removal) with {@link DockerBackendConfig#teardownTimeout()},
+     * then deletes the instance's directory. After {@link #close()} only the directory is deleted: close already
+     * removed the containers.
+     */
+    @Override
+    public void destroyInstance(HotInstance instance) {
+        if (!closed.get()) {
+            remove(instance.backendRef());
+        }
+        if (INSTANCE_ID.matcher(instance.instanceId()).matches()) {
+            runDirectory.deleteInstanceDirectory(instance.instanceId());
+        }
+        LOG.atDebug().addKeyValue("container", shortId(instance.backendRef()))
+                .addKeyValue("instance", instance.instanceId()).log("hot instance destroyed");
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>From the engine's log of the container (stdout and stderr as written), bounded by the teardown timeout; empty
+     * once the container is removed, or when the engine keeps no log for it.
+     */
+    @Override
+    public String logTail(HotInstance instance, int maxBytes) {
+        if (closed.get()) {
+            return "";
+        }
+        return ContainerLogs.tail(docker, instance.backendRef(), maxBytes, config.teardownTimeout());
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The engine's pause (the cgroup freezer). Pausing a paused instance is not an error. Not declared as a
+     * capability; see the class comment.
+     *
+     * @throws BackendUnavailableException also when the instance is gone
+     */
+    @Override
+    public void pauseInstance(HotInstance instance) {
+        checkOpen();
+        try {
+            docker.pauseContainerCmd(instance.backendRef()).exec();
+        } catch (DockerException e) {
+            // Docker 20.10 answers 409 "... is already paused"; other versions have used 500 for the same.
+            if (!engineMessage(e).contains("already paused")) {
+                throw engineFailure("pause container " + shortId(instance.backendRef()), e);
+            }
+        } catch (RuntimeException e) {
+            throw engineFailure("pause container " + shortId(instance.backendRef()), e);
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Resuming an instance that is not paused is not an error.
+     *
+     * @throws BackendUnavailableException also when the instance is gone
+     */
+    @Override
+    public void resumeInstance(HotInstance instance) {
+        checkOpen();
+        try {
+            docker.unpauseContainerCmd(instance.backendRef()).exec();
+        } catch (DockerException e) {
+            // Docker 20.10 answers 500 "... is not paused".
+            if (!engineMessage(e).contains("is not paused")) {
+                throw engineFailure("unpause container " + shortId(instance.backendRef()), e);
+            }
+        } catch (RuntimeException e) {
+            throw engineFailure("unpause container " + shortId(instance.backendRef()), e);
+        }
+    }
+
+    /** @return e.g. "10 s", "1.5 s", "250 ms" */
+    static String seconds(Duration d) {
+        long ms = d.toMillis();
+        if (ms < 1000) {
+            return ms + " ms";
+        }
+        return (ms % 1000 == 0 ? Long.toString(ms / 1000) : Double.toString(ms / 1000.0)) + " s";
+    }
+
+    private static double millis(Duration d) {
+        return d.toNanos() / 1_000_000.0;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Removes every container labelled {@value #LABEL_OWNER}={@code ownerId}, running, paused or not, in
+     * parallel; a container that disappears meanwhile is not counted. Containers of other owners are never touched.
+     * Then deletes every instance directory left in this owner's run directory (not counted: a directory is not an
+     * instance); other owners' run directories are never touched.
      */
     @Override
     public int reapLeftovers() {
@@ -558,11 +904,22 @@ public final class DockerBackend implements Backend {
             // Each removal is bounded by the teardown timeout already; this only waits for them.
             joinUninterruptibly(remover, config.teardownTimeout().plusSeconds(1));
         }
-        if (removed.get() > 0) {
+        int directories = reapDirectories();
+        if (removed.get() > 0 || directories > 0) {
             LOG.atInfo().addKeyValue("owner", config.ownerId()).addKeyValue("containers", removed.get())
-                    .log("removed leftover containers");
+                    .addKeyValue("directories", directories).log("removed leftovers");
         }
         return removed.get();
+    }
+
+    private int reapDirectories() {
+        try {
+            return runDirectory.deleteLeftovers();
+        } catch (IOException e) {
+            LOG.atWarn().addKeyValue("directory", runDirectory.root()).addKeyValue("reason", e.toString())
+                    .log("could not clean the run directory");
+            return 0;
+        }
     }
 
     @Override
@@ -581,8 +938,9 @@ public final class DockerBackend implements Backend {
     }
 
     /**
-     * Removes every container of this owner (best effort: an unreachable engine is logged, not thrown), then closes
-     * the connections to the engine. Idempotent; calls made after it throw {@link BackendUnavailableException}.
+     * Removes every container of this owner (best effort: an unreachable engine is logged, not thrown) and every
+     * instance directory, deletes the run directory when nothing else is left in it, then closes the connections to
+     * the engine. Idempotent; calls made after it throw {@link BackendUnavailableException}.
      */
     @Override
     public void close() {
@@ -594,7 +952,10 @@ public final class DockerBackend implements Backend {
         } catch (RuntimeException e) {
             LOG.atWarn().addKeyValue("owner", config.ownerId()).addKeyValue("reason", e.getMessage())
                     .log("could not remove this owner's containers at close");
+            // The directories go all the same: an instance without its socket is unreachable, and reaped later.
+            reapDirectories();
         }
+        runDirectory.deleteIfEmpty();
         try {
             docker.close();
         } catch (IOException | RuntimeException e) {
@@ -604,8 +965,12 @@ public final class DockerBackend implements Backend {
 
     private void checkOpen() {
         if (closed.get()) {
-            throw new BackendUnavailableException("Docker backend for owner '" + config.ownerId() + "' is closed");
+            throw closedException();
         }
+    }
+
+    private BackendUnavailableException closedException() {
+        return new BackendUnavailableException("Docker backend for owner '" + config.ownerId() + "' is closed");
     }
 
     /**

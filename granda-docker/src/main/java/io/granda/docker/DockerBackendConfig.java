@@ -1,8 +1,13 @@
 package io.granda.docker;
 
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -25,6 +30,15 @@ import java.util.regex.Pattern;
  *                        deadline, so a call that ran out of time still cleans up
  * @param networkMode     the containers' network mode (default {@value #DEFAULT_NETWORK_MODE}: functions get no
  *                        network at all)
+ * @param runDirectory    where hot instances get their private directories, {@code <runDirectory>/<instanceId>/},
+ *                        bind-mounted at {@code /granda} (default {@link #defaultRunDirectory(String)}:
+ *                        {@code ${java.io.tmpdir}/granda-<ownerId>}). It
+ *                        belongs to this owner alone: it is made {@code 0700} and marked as Granda's, every leftover
+ *                        directory in it is removed by {@link DockerBackend#reapLeftovers()}, and an existing
+ *                        non-empty directory without the mark is refused. Must be absolute and short enough that
+ *                        {@code <runDirectory>/<26-character id>/fn.sock} fits a unix socket address
+ *                        ({@value #MAX_SOCKET_PATH_BYTES} bytes). The engine must see the same file system, i.e.
+ *                        run on this host
  */
 public record DockerBackendConfig(
         String dockerHost,
@@ -34,13 +48,26 @@ public record DockerBackendConfig(
         Duration responseTimeout,
         Duration pullTimeout,
         Duration teardownTimeout,
-        String networkMode) {
+        String networkMode,
+        Path runDirectory) {
 
     /** The engine's address when {@code DOCKER_HOST} is not set. */
     public static final String DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
 
     /** Functions get no network unless configured otherwise. */
     public static final String DEFAULT_NETWORK_MODE = "none";
+
+    /**
+     * The longest path a unix socket address can hold on Linux: {@code sun_path} is 108 bytes with its terminating
+     * NUL.
+     */
+    public static final int MAX_SOCKET_PATH_BYTES = 107;
+
+    /** The length of the instance ids Granda hands out ({@code io.granda.core.Ids#newTimeOrderedId}). */
+    static final int INSTANCE_ID_LENGTH = 26;
+
+    /** The socket's name inside an instance's directory. */
+    static final String SOCKET_NAME = "fn.sock";
 
     /** Owner ids are used in label filters: keep them to characters that need no quoting anywhere. */
     private static final Pattern OWNER_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
@@ -51,7 +78,28 @@ public record DockerBackendConfig(
      */
     public static DockerBackendConfig defaults(String ownerId) {
         return new DockerBackendConfig(defaultDockerHost(), ownerId, 100, Duration.ofSeconds(5),
-                Duration.ofSeconds(60), Duration.ofMinutes(5), Duration.ofSeconds(10), DEFAULT_NETWORK_MODE);
+                Duration.ofSeconds(60), Duration.ofMinutes(5), Duration.ofSeconds(10), DEFAULT_NETWORK_MODE,
+                defaultRunDirectory(ownerId));
+    }
+
+    /**
+     * @return {@code ${java.io.tmpdir}/granda-<ownerId>}; when that is too long for the sockets under it (a long owner
+     *         id), {@code ${java.io.tmpdir}/granda-<16 hex digits of the owner id's SHA-256>} instead, so that a
+     *         long owner id never makes the defaults invalid
+     */
+    public static Path defaultRunDirectory(String ownerId) {
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath();
+        Path plain = tmp.resolve("granda-" + ownerId);
+        if (socketPathBytes(plain, INSTANCE_ID_LENGTH) <= MAX_SOCKET_PATH_BYTES) {
+            return plain;
+        }
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256")
+                    .digest(String.valueOf(ownerId).getBytes(StandardCharsets.UTF_8));
+            return tmp.resolve("granda-" + HexFormat.of().formatHex(digest, 0, 8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
     }
 
     /** @return {@code DOCKER_HOST} when set and not blank, else {@value #DEFAULT_DOCKER_HOST} */
@@ -63,37 +111,43 @@ public record DockerBackendConfig(
     /** @return a copy talking to another engine */
     public DockerBackendConfig withDockerHost(String host) {
         return new DockerBackendConfig(host, ownerId, maxConnections, connectTimeout, responseTimeout, pullTimeout,
-                teardownTimeout, networkMode);
+                teardownTimeout, networkMode, runDirectory);
     }
 
     /** @return a copy with another connection pool size */
     public DockerBackendConfig withMaxConnections(int connections) {
         return new DockerBackendConfig(dockerHost, ownerId, connections, connectTimeout, responseTimeout,
-                pullTimeout, teardownTimeout, networkMode);
+                pullTimeout, teardownTimeout, networkMode, runDirectory);
     }
 
     /** @return a copy with other connect and response timeouts */
     public DockerBackendConfig withTimeouts(Duration connect, Duration response) {
         return new DockerBackendConfig(dockerHost, ownerId, maxConnections, connect, response, pullTimeout,
-                teardownTimeout, networkMode);
+                teardownTimeout, networkMode, runDirectory);
     }
 
     /** @return a copy with another pull timeout */
     public DockerBackendConfig withPullTimeout(Duration timeout) {
         return new DockerBackendConfig(dockerHost, ownerId, maxConnections, connectTimeout, responseTimeout, timeout,
-                teardownTimeout, networkMode);
+                teardownTimeout, networkMode, runDirectory);
     }
 
     /** @return a copy with another teardown timeout */
     public DockerBackendConfig withTeardownTimeout(Duration timeout) {
         return new DockerBackendConfig(dockerHost, ownerId, maxConnections, connectTimeout, responseTimeout,
-                pullTimeout, timeout, networkMode);
+                pullTimeout, timeout, networkMode, runDirectory);
     }
 
     /** @return a copy with another network mode */
     public DockerBackendConfig withNetworkMode(String mode) {
         return new DockerBackendConfig(dockerHost, ownerId, maxConnections, connectTimeout, responseTimeout,
-                pullTimeout, teardownTimeout, mode);
+                pullTimeout, teardownTimeout, mode, runDirectory);
+    }
+
+    /** @return a copy whose hot instances get their directories under another run directory */
+    public DockerBackendConfig withRunDirectory(Path directory) {
+        return new DockerBackendConfig(dockerHost, ownerId, maxConnections, connectTimeout, responseTimeout,
+                pullTimeout, teardownTimeout, networkMode, directory);
     }
 
     /**
@@ -119,6 +173,7 @@ public record DockerBackendConfig(
         if (networkMode == null || networkMode.isBlank()) {
             problems.add("networkMode must not be blank (use \"none\" for no network)");
         }
+        checkRunDirectory(problems);
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException("invalid Docker backend config: " + String.join("; ", problems));
         }
@@ -150,6 +205,34 @@ public record DockerBackendConfig(
         } else {
             problems.add("dockerHost '" + dockerHost + "' must start with unix:// or tcp:// (TLS is not supported)");
         }
+    }
+
+    private void checkRunDirectory(List<String> problems) {
+        if (runDirectory == null) {
+            problems.add("runDirectory must be set (e.g. " + defaultRunDirectory("<ownerId>") + ")");
+            return;
+        }
+        if (!runDirectory.isAbsolute()) {
+            problems.add("runDirectory '" + runDirectory + "' must be an absolute path");
+            return;
+        }
+        int socketPathBytes = socketPathBytes(runDirectory, INSTANCE_ID_LENGTH);
+        if (socketPathBytes > MAX_SOCKET_PATH_BYTES) {
+            problems.add("runDirectory '" + runDirectory + "' is too long for unix sockets: "
+                    + runDirectory.resolve("<" + INSTANCE_ID_LENGTH + "-character instance id>").resolve(SOCKET_NAME)
+                    + " would be " + socketPathBytes + " bytes, the limit is " + MAX_SOCKET_PATH_BYTES
+                    + "; choose a run directory of at most "
+                    + (MAX_SOCKET_PATH_BYTES - (socketPathBytes - pathBytes(runDirectory))) + " bytes");
+        }
+    }
+
+    /** @return the length in bytes of {@code <runDirectory>/<id of this length>/fn.sock} */
+    static int socketPathBytes(Path runDirectory, int instanceIdLength) {
+        return pathBytes(runDirectory) + 1 + instanceIdLength + 1 + SOCKET_NAME.length();
+    }
+
+    private static int pathBytes(Path path) {
+        return path.toString().getBytes(StandardCharsets.UTF_8).length;
     }
 
     private static void checkPositive(List<String> problems, String name, Duration value) {

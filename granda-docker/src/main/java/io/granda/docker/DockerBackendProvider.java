@@ -3,6 +3,8 @@ package io.granda.docker;
 import io.granda.core.spi.Backend;
 import io.granda.core.spi.BackendProvider;
 
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.Locale;
@@ -20,6 +22,8 @@ import java.util.Map;
  *   <li>{@value #CONNECT_TIMEOUT}, {@value #RESPONSE_TIMEOUT}, {@value #PULL_TIMEOUT}, {@value #TEARDOWN_TIMEOUT}:
  *       durations such as {@code 500ms}, {@code 30s}, {@code 5m} or ISO-8601 {@code PT30S}</li>
  *   <li>{@value #NETWORK_MODE}: the containers' network mode (default {@code none})</li>
+ *   <li>{@value #RUN_DIRECTORY}: the absolute directory under which hot instances get their socket directories
+ *       (default {@code ${java.io.tmpdir}/granda-<ownerId>})</li>
  * </ul>
  * Defaults are those of {@link DockerBackendConfig#defaults(String)}.
  */
@@ -39,6 +43,8 @@ public final class DockerBackendProvider implements BackendProvider {
     public static final String TEARDOWN_TIMEOUT = "docker.teardown-timeout";
     /** Setting: the containers' network mode. */
     public static final String NETWORK_MODE = "docker.network-mode";
+    /** Setting: the directory under which hot instances get their socket directories. */
+    public static final String RUN_DIRECTORY = "docker.run-directory";
 
     /** For {@link java.util.ServiceLoader}. */
     public DockerBackendProvider() {
@@ -88,6 +94,14 @@ public final class DockerBackendProvider implements BackendProvider {
         String network = settings.get(NETWORK_MODE);
         if (network != null) {
             c = c.withNetworkMode(network.strip());
+        }
+        String runDirectory = settings.get(RUN_DIRECTORY);
+        if (runDirectory != null && !runDirectory.isBlank()) {
+            try {
+                c = c.withRunDirectory(Path.of(runDirectory.strip()));
+            } catch (InvalidPathException e) {
+                throw new IllegalArgumentException(RUN_DIRECTORY + " must be a path, was '" + runDirectory + "'", e);
+            }
         }
         return c.validate();
     }

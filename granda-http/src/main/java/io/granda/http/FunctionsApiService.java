@@ -6,6 +6,7 @@ import io.granda.core.DeployedFunction;
 import io.granda.core.FunctionNotFoundException;
 import io.granda.core.FunctionSpec;
 import io.granda.core.Granda;
+import io.granda.core.InstanceInfo;
 import io.granda.core.InvocationRecord;
 import io.granda.core.Page;
 import io.granda.core.UsageSummary;
@@ -57,10 +58,12 @@ public final class FunctionsApiService implements HttpService {
                 .delete("/{name}", Responses.guarded("delete function", this::delete))
                 .get("/{name}/invocations", Responses.guarded("list invocations", this::invocations))
                 .get("/{name}/usage", Responses.guarded("usage", this::usage))
+                .get("/{name}/instances", Responses.guarded("list instances", this::instances))
                 .any("/", methodNotAllowed("GET, POST"))
                 .any("/{name}", methodNotAllowed("GET, PUT, DELETE"))
                 .any("/{name}/invocations", methodNotAllowed("GET"))
-                .any("/{name}/usage", methodNotAllowed("GET"));
+                .any("/{name}/usage", methodNotAllowed("GET"))
+                .any("/{name}/instances", methodNotAllowed("GET"));
     }
 
     private void create(ServerRequest req, ServerResponse res) {
@@ -118,6 +121,21 @@ public final class FunctionsApiService implements HttpService {
             body.put("nextCursor", page.nextCursor());
         } else {
             body.putNull("nextCursor");
+        }
+        Responses.json(res, 200, body);
+    }
+
+    private void instances(ServerRequest req, ServerResponse res) {
+        String name = req.path().pathParameters().get("name");
+        ObjectNode body = Json.object();
+        ArrayNode items = body.putArray("items");
+        for (InstanceInfo i : granda.instances(name)) {
+            ObjectNode n = items.addObject();
+            n.put("id", i.id());
+            n.put("revision", i.revision());
+            n.put("state", i.state().toLowerCase(java.util.Locale.ROOT));
+            n.put("callsInFlight", i.callsInFlight());
+            n.put("callsServed", i.callsServed());
         }
         Responses.json(res, 200, body);
     }

@@ -75,10 +75,21 @@ public final class InvokeService implements HttpService {
         DeployedFunction function = granda.functionByRoute(routeId)
                 .orElseThrow(() -> new FunctionNotFoundException("no function is served at /f/" + routeId));
         byte[] body = Bodies.read(req, granda.options().maxPayloadBytes(), "payload");
-        String rest = req.path().pathParameters().first("rest").asOptional().orElse("");
-        InvocationRequest call = new InvocationRequest(method, "/" + rest, req.query().rawValue(), headers(req), body);
+        InvocationRequest call = new InvocationRequest(method, pathBelowRoute(req, routeId), req.query().rawValue(),
+                headers(req), body);
         InvocationResult result = granda.invoke(function, call);
         answer(res, result, function);
+    }
+
+    /**
+     * @return the path after {@code /f/<routeId>} as the caller sent it (still percent-encoded, so that a function
+     *         sees exactly the path it was called with), {@code /} when there is none
+     */
+    private static String pathBelowRoute(ServerRequest req, String routeId) {
+        String raw = req.prologue().uriPath().rawPath();
+        int at = raw.indexOf(routeId);
+        String rest = at < 0 ? "" : raw.substring(at + routeId.length());
+        return rest.isEmpty() ? "/" : rest;
     }
 
     private static Map<String, List<String>> headers(ServerRequest req) {
@@ -101,6 +112,18 @@ public final class InvokeService implements HttpService {
         res.header("X-Granda-Run-Ms", Long.toString(r.timings().run().toMillis()));
         if (r.outputTruncated()) {
             res.header("X-Granda-Output-Truncated", "true");
+        }
+        if (r.httpStatus() > 0) {
+            // A hot function answered in HTTP: its status, headers and body are the answer, as it sent them.
+            r.headers().forEach((name, values) -> {
+                String lower = name.toLowerCase(Locale.ROOT);
+                if (!HOP_BY_HOP.contains(lower) && !lower.equals("content-length") && !lower.startsWith("granda-")
+                        && !lower.startsWith("x-granda-")) {
+                    res.header(name, values.toArray(String[]::new));
+                }
+            });
+            res.status(r.httpStatus()).send(r.output());
+            return;
         }
         switch (r.outcome()) {
             case SUCCESS -> {

@@ -63,13 +63,13 @@ public final class GrandaServer implements AutoCloseable {
         try {
             Map<String, String> backendSettings = new HashMap<>();
             config.dockerHost().ifPresent(h -> backendSettings.put("docker.host", h));
-            FunctionLimits limits = new FunctionLimits(Duration.ofSeconds(config.maxTimeoutSeconds()),
-                    FunctionLimits.DEFAULTS.minMemoryMb(), FunctionLimits.DEFAULTS.maxMemoryMb(),
-                    FunctionLimits.DEFAULTS.maxDescriptionLength(), FunctionLimits.DEFAULTS.maxEnvEntries(),
-                    FunctionLimits.DEFAULTS.maxEnvBytes());
+            // Hot instances' sockets live under the data directory, beside the store, not in a shared /tmp.
+            backendSettings.put("docker.run-directory", config.dataDir().toAbsolutePath().resolve("run").toString());
+            FunctionLimits limits = FunctionLimits.DEFAULTS.withMaxTimeout(Duration.ofSeconds(config.maxTimeoutSeconds()));
             GrandaOptions options = GrandaOptions.DEFAULTS.withLimits(limits)
                     .withMaxPayloadBytes(config.maxPayloadBytes())
-                    .withShutdownGrace(config.shutdownGrace());
+                    .withShutdownGrace(config.shutdownGrace())
+                    .withPool(config.pool());
             granda = Granda.builder()
                     .backendName(config.backend())
                     .backendSettings(backendSettings)

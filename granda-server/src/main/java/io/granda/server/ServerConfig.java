@@ -1,5 +1,7 @@
 package io.granda.server;
 
+import io.granda.core.PoolOptions;
+
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,6 +25,7 @@ import java.util.Optional;
  * @param maxPayloadBytes   largest call payload (default 6 MiB)
  * @param maxTimeoutSeconds largest timeout a function may ask for (default 900)
  * @param shutdownGrace     how long shutdown waits for calls under way (default 30 s)
+ * @param pool              the warm pool of hot functions: start timeout, total maximum, queue
  */
 public record ServerConfig(
         int port,
@@ -34,7 +37,8 @@ public record ServerConfig(
         Optional<String> ownerId,
         int maxPayloadBytes,
         int maxTimeoutSeconds,
-        Duration shutdownGrace) {
+        Duration shutdownGrace,
+        PoolOptions pool) {
 
     /** One configurable option: flag name, variable name, default, help. */
     record Option(String name, String defaultValue, String help) {
@@ -57,7 +61,11 @@ public record ServerConfig(
             new Option("owner-id", "", "label owner of this server's containers (default: generated once, kept in the data dir)"),
             new Option("max-payload-bytes", Integer.toString(6 * 1024 * 1024), "largest call payload in bytes"),
             new Option("max-timeout-seconds", "900", "largest timeout a function may ask for"),
-            new Option("shutdown-grace-seconds", "30", "how long shutdown waits for calls under way"));
+            new Option("shutdown-grace-seconds", "30", "how long shutdown waits for calls under way"),
+            new Option("start-timeout-seconds", "10", "longest a hot instance may take to become ready"),
+            new Option("max-instances", "100", "most hot instances of all functions at once"),
+            new Option("queue-capacity", "256", "calls of one hot function that may wait for an instance"),
+            new Option("max-queue-wait-seconds", "10", "longest a call waits for a free hot instance"));
 
     /** A flag or variable had a value that cannot be used; the message says which and why. */
     public static final class InvalidConfigException extends RuntimeException {
@@ -114,7 +122,12 @@ public record ServerConfig(
                 optional(values, "owner-id"),
                 intValue(values, "max-payload-bytes", 1, Integer.MAX_VALUE),
                 intValue(values, "max-timeout-seconds", 1, 86_400),
-                Duration.ofSeconds(intValue(values, "shutdown-grace-seconds", 0, 3600)));
+                Duration.ofSeconds(intValue(values, "shutdown-grace-seconds", 0, 3600)),
+                new PoolOptions(intValue(values, "max-instances", 1, 100_000),
+                        intValue(values, "queue-capacity", 1, 1_000_000),
+                        Duration.ofSeconds(intValue(values, "max-queue-wait-seconds", 0, 3600)),
+                        Duration.ofSeconds(intValue(values, "start-timeout-seconds", 1, 3600)),
+                        PoolOptions.DEFAULTS.maintenancePeriod()));
     }
 
     /** @return the help text listing every option with its flag, variable and default */

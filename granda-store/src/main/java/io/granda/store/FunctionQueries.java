@@ -3,6 +3,7 @@ package io.granda.store;
 import io.granda.core.DeployedFunction;
 import io.granda.core.ExecutionMode;
 import io.granda.core.FunctionSpec;
+import io.granda.core.ScalingPolicy;
 import io.granda.core.StoreException;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.statement.PreparedBatch;
@@ -27,6 +28,7 @@ final class FunctionQueries {
     private static final String SELECT_FUNCTIONS = """
             SELECT f.id, f.name, f.route_id, f.created_at_us,
                    r.revision, r.description, r.image, r.mode, r.timeout_seconds, r.timeout_nanos, r.memory_mb,
+                   r.keep_alive_ms, r.min_instances, r.max_instances, r.concurrency,
                    r.made_at_us, e.name AS env_name, e.value AS env_value
             FROM functions f
             JOIN function_revisions r ON r.function_id = f.id AND %s
@@ -100,13 +102,19 @@ final class FunctionQueries {
         FunctionSpec s = f.spec();
         h.createUpdate("""
                         INSERT INTO function_revisions (function_id, revision, name, description, image, mode,
-                            timeout_seconds, timeout_nanos, memory_mb, made_at_us)
+                            timeout_seconds, timeout_nanos, memory_mb, keep_alive_ms, min_instances, max_instances,
+                            concurrency, made_at_us)
                         VALUES (:id, :revision, :name, :description, :image, :mode, :seconds, :nanos, :memory,
-                            :made)""")
+                            :keepAlive, :minInstances, :maxInstances, :concurrency, :made)""")
                 .bind("id", f.id()).bind("revision", f.revision()).bind("name", s.name())
                 .bind("description", s.description()).bind("image", s.image()).bind("mode", s.mode().name())
                 .bind("seconds", s.timeout().getSeconds()).bind("nanos", s.timeout().getNano())
-                .bind("memory", s.memoryMb()).bind("made", EpochMicros.of(f.updatedAt()))
+                .bind("memory", s.memoryMb())
+                .bind("keepAlive", s.scaling().keepAlive().toMillis())
+                .bind("minInstances", s.scaling().minInstances())
+                .bind("maxInstances", s.scaling().maxInstances())
+                .bind("concurrency", s.scaling().concurrency())
+                .bind("made", EpochMicros.of(f.updatedAt()))
                 .execute();
         if (s.env().isEmpty()) {
             return;
@@ -125,7 +133,7 @@ final class FunctionQueries {
     /** One joined row: a revision's columns and at most one environment variable. */
     private record Row(String id, String name, String routeId, long createdAtUs, long revision, String description,
                        String image, String mode, long timeoutSeconds, long timeoutNanos, int memoryMb,
-                       long madeAtUs, String envName, String envValue) {
+                       ScalingPolicy scaling, long madeAtUs, String envName, String envValue) {
     }
 
     private static List<DeployedFunction> query(Handle h, String sql, String key) {
@@ -137,6 +145,8 @@ final class FunctionQueries {
                         rs.getString("route_id"), rs.getLong("created_at_us"), rs.getLong("revision"),
                         rs.getString("description"), rs.getString("image"), rs.getString("mode"),
                         rs.getLong("timeout_seconds"), rs.getLong("timeout_nanos"), rs.getInt("memory_mb"),
+                        new ScalingPolicy(Duration.ofMillis(rs.getLong("keep_alive_ms")), rs.getInt("min_instances"),
+                                rs.getInt("max_instances"), rs.getInt("concurrency")),
                         rs.getLong("made_at_us"), rs.getString("env_name"), rs.getString("env_value")))
                 .list();
         // Rows of one revision are adjacent (ordered by name or revision, then position): fold each run.
@@ -165,7 +175,7 @@ final class FunctionQueries {
                     + r.mode() + "', which this Granda does not know");
         }
         FunctionSpec spec = new FunctionSpec(r.name(), r.description(), r.image(), mode,
-                Duration.ofSeconds(r.timeoutSeconds(), r.timeoutNanos()), r.memoryMb(), env);
+                Duration.ofSeconds(r.timeoutSeconds(), r.timeoutNanos()), r.memoryMb(), env, r.scaling());
         return new DeployedFunction(r.id(), r.name(), r.revision(), r.routeId(), spec,
                 EpochMicros.toInstant(r.createdAtUs()), EpochMicros.toInstant(r.madeAtUs()));
     }

@@ -21,14 +21,15 @@ import java.util.Optional;
 final class InvocationQueries {
 
     private static final String COLUMNS = """
-            seq, invocation_id, tenant, function_id, function_name, revision, start_us, end_us, queue_us, init_us,
-            run_us, memory_mb, cpu_us, outcome, exit_code, cold, request_bytes, response_bytes""";
+            seq, invocation_id, tenant, function_id, function_name, revision, start_us, end_us, queue_us, pull_us,
+            create_start_us, init_us, run_us, memory_mb, cpu_us, outcome, exit_code, cold, request_bytes,
+            response_bytes""";
 
     private static final String INSERT = """
             INSERT OR IGNORE INTO invocations (invocation_id, tenant, function_id, function_name, revision, start_us,
                 end_us, queue_us, init_us, run_us, memory_mb, cpu_us, outcome, exit_code, cold, request_bytes,
-                response_bytes, billed_ms, mb_ms)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""";
+                response_bytes, billed_ms, mb_ms, pull_us, create_start_us)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""";
 
     /**
      * Wall time is summed per call in whole milliseconds, as {@link InvocationRecord#durationMillis()} counts it:
@@ -106,6 +107,8 @@ final class InvocationQueries {
                 ps.setLong(17, r.responseBytes());
                 ps.setLong(18, row.billedMs());
                 ps.setLong(19, row.mbMs());
+                ps.setLong(20, r.phases().pullMicros());
+                ps.setLong(21, r.phases().startMicros());
                 // An ignored duplicate changes 0 rows, so the sum is the number of new records.
                 added += ps.executeUpdate();
             }
@@ -167,7 +170,9 @@ final class InvocationQueries {
         return new InvocationRecord(rs.getString("invocation_id"), rs.getString("tenant"),
                 rs.getString("function_id"), rs.getString("function_name"), rs.getLong("revision"),
                 EpochMicros.toInstant(rs.getLong("start_us")), EpochMicros.toInstant(rs.getLong("end_us")),
-                rs.getLong("queue_us"), rs.getLong("init_us"), rs.getLong("run_us"), rs.getInt("memory_mb"),
+                new InvocationRecord.PhaseMicros(rs.getLong("queue_us"), rs.getLong("pull_us"),
+                        rs.getLong("create_start_us"), rs.getLong("init_us"), rs.getLong("run_us")),
+                rs.getInt("memory_mb"),
                 rs.getLong("cpu_us"), outcome, rs.getInt("exit_code"), rs.getInt("cold") != 0,
                 rs.getLong("request_bytes"), rs.getLong("response_bytes"));
     }

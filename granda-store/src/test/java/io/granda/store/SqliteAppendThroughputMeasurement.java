@@ -59,7 +59,7 @@ class SqliteAppendThroughputMeasurement {
                 // Realistic ids (26-char, time-ordered) and values, spread over 50 functions.
                 batch.add(new InvocationRecord(String.format("01jx%022d", n), InvocationRecord.DEFAULT_TENANT,
                         "01jfunction" + (n % 50), "function-" + (n % 50), 1 + n % 3, start,
-                        start.plusNanos(12_345_000L), 10, n % 10 == 0 ? 150_000 : 0, 11_000 + n % 5000, 128, -1,
+                        start.plusNanos(12_345_000L), new InvocationRecord.PhaseMicros(10, 0, 0, n % 10 == 0 ? 150_000 : 0, 11_000 + n % 5000), 128, -1,
                         n % 20 == 0 ? Outcome.FUNCTION_ERROR : Outcome.SUCCESS, 0, n % 10 == 0, 64, 256));
             }
             batches.add(batch);

@@ -104,8 +104,7 @@ class SqliteStoreFailureTest {
 
     @Test
     void aRecordThatCannotBeStoredRefusesTheWholeBatch() throws Exception {
-        InvocationRecord tooLate = new InvocationRecord("too-late", "t", "fn", "fn", 1, Instant.MAX, Instant.MAX,
-                0, 0, 0, 128, -1, io.granda.core.Outcome.SUCCESS, 0, false, 0, 0);
+        InvocationRecord tooLate = new InvocationRecord("too-late", "t", "fn", "fn", 1, Instant.MAX, Instant.MAX, new InvocationRecord.PhaseMicros(0, 0, 0, 0, 0), 128, -1, io.granda.core.Outcome.SUCCESS, 0, false, 0, 0);
 
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> store.metering().append(List.of(record("fine", "fn", T0), tooLate)));

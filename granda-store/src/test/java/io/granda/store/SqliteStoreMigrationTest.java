@@ -124,4 +124,35 @@ class SqliteStoreMigrationTest {
                     "missing resource " + Migrations.SCRIPTS.get(i));
         }
     }
+
+    @Test
+    void aVersionOneFileIsUpgradedKeepingItsFunctionsAndRecords() throws Exception {
+        Path db = dir.resolve("v1.db");
+        // A file exactly as a version-1 Granda left it: the V1 script, one function, one call.
+        String v1 = new String(Migrations.class.getResourceAsStream("migrations/V1__init.sql").readAllBytes(),
+                StandardCharsets.UTF_8);
+        exec(db, "CREATE TABLE schema_version (version INTEGER NOT NULL PRIMARY KEY, script TEXT NOT NULL, "
+                + "applied_at_us INTEGER NOT NULL) STRICT");
+        exec(db, v1);
+        exec(db, "INSERT INTO schema_version VALUES (1, 'V1__init.sql', 0)");
+        exec(db, "INSERT INTO functions VALUES ('fid', 'old', 'old-aaaaaaaaaaaaaaaaaaaaaaaa', 1, 0, 0)");
+        exec(db, "INSERT INTO function_revisions (function_id, revision, name, description, image, mode, "
+                + "timeout_seconds, timeout_nanos, memory_mb, made_at_us) "
+                + "VALUES ('fid', 1, 'old', '', 'granda/hello', 'RUN', 10, 0, 128, 0)");
+        exec(db, "INSERT INTO invocations (invocation_id, tenant, function_id, function_name, revision, start_us, "
+                + "end_us, queue_us, init_us, run_us, memory_mb, cpu_us, outcome, exit_code, cold, request_bytes, "
+                + "response_bytes, billed_ms, mb_ms) VALUES ('inv', 'default', 'fid', 'old', 1, 1000, 2000, 0, "
+                + "150000, 900, 128, -1, 'SUCCESS', 0, 1, 0, 0, 1, 128)");
+
+        try (SqliteStore store = open(db)) {
+            DeployedFunction f = store.functions().find("old").orElseThrow();
+            assertEquals(io.granda.core.ScalingPolicy.DEFAULT, f.spec().scaling(),
+                    "functions from before hot mode get the default scaling");
+            io.granda.core.InvocationRecord r = store.metering().find("inv").orElseThrow();
+            assertEquals(new io.granda.core.InvocationRecord.PhaseMicros(0, 0, 0, 150_000, 900), r.phases(),
+                    "a version-1 record keeps its cold start in init, its split unknown");
+            assertEquals(1, r.billedMillis());
+        }
+        assertEquals(Migrations.latestVersion(), count(db, "SELECT COUNT(*) FROM schema_version"));
+    }
 }

@@ -67,8 +67,7 @@ class SqliteStoreRestartTest {
             for (int i = 0; i < 250; i++) {
                 String fn = i % 5 == 0 ? deleted.id() : i % 2 == 0 ? alpha.id() : beta.id();
                 records.add(new InvocationRecord("inv-" + i, "tenant-" + (i % 3), fn, "name-" + i, 1 + i % 3,
-                        T0.plusNanos(i * 1_234_567_000L), T0.plusNanos(i * 1_234_567_000L + 987_000L), i, i * 2L,
-                        i * 3L, 128 + i, i % 4 == 0 ? -1 : i, Outcome.values()[i % 4], i % 7 - 1, i % 2 == 0,
+                        T0.plusNanos(i * 1_234_567_000L), T0.plusNanos(i * 1_234_567_000L + 987_000L), new InvocationRecord.PhaseMicros(i, 0, 0, i * 2L, i * 3L), 128 + i, i % 4 == 0 ? -1 : i, Outcome.values()[i % 4], i % 7 - 1, i % 2 == 0,
                         i * 10L, i * 20L));
             }
             assertEquals(100, store.metering().append(records.subList(0, 100)));

@@ -22,7 +22,7 @@ final class TestData {
 
     static InvocationRecord record(String invocationId, String functionId, Instant start) {
         return new InvocationRecord(invocationId, InvocationRecord.DEFAULT_TENANT, functionId, "fn", 1, start,
-                start.plusNanos(2_000_000), 0, 0, 1_500, 128, -1, Outcome.SUCCESS, 0, false, 0, 0);
+                start.plusNanos(2_000_000), new InvocationRecord.PhaseMicros(0, 0, 0, 0, 1_500), 128, -1, Outcome.SUCCESS, 0, false, 0, 0);
     }
 
     static FunctionSpec spec(String name) {

@@ -166,8 +166,7 @@ public abstract class MeteringStoreContract {
             for (boolean cold : new boolean[] {true, false}) {
                 Instant start = T0.plusNanos(i * 1_001_000L + 7_000L);
                 records.add(new InvocationRecord("01jroundtrip" + i, "tenant-" + i, "fn-rt", "round-trip-" + i,
-                        i + 1, start, start.plusNanos(123_457_000L * (i + 1)),
-                        i * 11L, cold ? 456_789L : 0, 1_000_001L + i, 128 + 64 * i,
+                        i + 1, start, start.plusNanos(123_457_000L * (i + 1)), new InvocationRecord.PhaseMicros(i * 11L, i * 13L, i * 17L, cold ? 456_789L : 0, 1_000_001L + i), 128 + 64 * i,
                         i % 2 == 0 ? -1L : 12_345L * i, outcome,
                         outcome == Outcome.SUCCESS ? 0 : outcome == Outcome.TIMEOUT ? InvocationResult.NO_EXIT_CODE
                                 : 137,
@@ -178,11 +177,11 @@ public abstract class MeteringStoreContract {
         // Before the epoch, microseconds and all: a store that rounds towards zero is caught.
         Instant beforeEpoch = Instant.parse("1969-12-31T23:59:59.999999Z");
         records.add(new InvocationRecord("pre-epoch", InvocationRecord.DEFAULT_TENANT, "fn-rt", "old", 1,
-                beforeEpoch, beforeEpoch.plusNanos(2_000), 0, 0, 0, 6, 0, Outcome.SUCCESS, 0, false, 0, 0));
+                beforeEpoch, beforeEpoch.plusNanos(2_000), new InvocationRecord.PhaseMicros(0, 0, 0, 0, 0), 6, 0, Outcome.SUCCESS, 0, false, 0, 0));
         // Far in the future, and an exit code that is negative but not "no exit code".
         Instant future = Instant.parse("2999-12-31T23:59:59.999999Z");
         records.add(new InvocationRecord("far-future", "Ünïcødé tenant ✓", "fn-rt", "naïve-name", Long.MAX_VALUE,
-                future, future, 0, 0, 0, Integer.MAX_VALUE, -1, Outcome.FUNCTION_ERROR, Integer.MIN_VALUE, true,
+                future, future, new InvocationRecord.PhaseMicros(0, 0, 0, 0, 0), Integer.MAX_VALUE, -1, Outcome.FUNCTION_ERROR, Integer.MIN_VALUE, true,
                 Long.MAX_VALUE, 0));
 
         assertEquals(records.size(), store.append(records));
@@ -300,19 +299,18 @@ public abstract class MeteringStoreContract {
         Instant s = T0;
         store.append(List.of(
                 // 1.999 ms wall -> 1 ms compute; 0 us run -> billed 1 ms (the minimum); 128 MiB.
-                new InvocationRecord("u1", "t", "fn-u", "u", 1, s, s.plusNanos(1_999_000), 0, 0, 0, 128, -1,
+                new InvocationRecord("u1", "t", "fn-u", "u", 1, s, s.plusNanos(1_999_000), new InvocationRecord.PhaseMicros(0, 0, 0, 0, 0), 128, -1,
                         Outcome.SUCCESS, 0, true, 10, 20),
                 // 10 ms wall; 1000 us run -> 1 ms; 256 MiB.
-                new InvocationRecord("u2", "t", "fn-u", "u", 1, s.plusMillis(1), s.plusMillis(11), 0, 0, 1000, 256,
+                new InvocationRecord("u2", "t", "fn-u", "u", 1, s.plusMillis(1), s.plusMillis(11), new InvocationRecord.PhaseMicros(0, 0, 0, 0, 1000), 256,
                         -1, Outcome.FUNCTION_ERROR, 1, false, 0, 0),
                 // 2000.5 ms wall -> 2000; 1001 us run -> 2 ms; 512 MiB.
-                new InvocationRecord("u3", "t", "fn-u", "u", 2, s.plusMillis(2), s.plusMillis(2).plusNanos(2_000_500_000L),
-                        5, 1_000_000, 1001, 512, 900, Outcome.TIMEOUT, InvocationResult.NO_EXIT_CODE, true, 0, 0),
+                new InvocationRecord("u3", "t", "fn-u", "u", 2, s.plusMillis(2), s.plusMillis(2).plusNanos(2_000_500_000L), new InvocationRecord.PhaseMicros(5, 0, 0, 1_000_000, 1001), 512, 900, Outcome.TIMEOUT, InvocationResult.NO_EXIT_CODE, true, 0, 0),
                 // 5 ms wall; 4_500_000 us run -> 4500 ms; 1024 MiB.
-                new InvocationRecord("u4", "t", "fn-u", "u", 2, s.plusMillis(3), s.plusMillis(8), 0, 0, 4_500_000, 1024,
+                new InvocationRecord("u4", "t", "fn-u", "u", 2, s.plusMillis(3), s.plusMillis(8), new InvocationRecord.PhaseMicros(0, 0, 0, 0, 4_500_000), 1024,
                         -1, Outcome.OUT_OF_MEMORY, 137, false, 0, 0),
                 // Another function, same window: only in the all-functions total.
-                new InvocationRecord("o1", "t", "fn-other", "o", 1, s.plusMillis(4), s.plusMillis(1004), 0, 0, 999,
+                new InvocationRecord("o1", "t", "fn-other", "o", 1, s.plusMillis(4), s.plusMillis(1004), new InvocationRecord.PhaseMicros(0, 0, 0, 0, 999),
                         64, -1, Outcome.SUCCESS, 0, true, 0, 0)));
 
         UsageSummary fn = store.usage("fn-u", s, s.plusSeconds(60));
@@ -360,7 +358,7 @@ public abstract class MeteringStoreContract {
             long runMicros = (i * 7919L) % 3_000_000;
             Outcome outcome = outcomes[i % outcomes.length];
             InvocationRecord r = new InvocationRecord("m" + i, "t", "fn-m", "m", 1, start,
-                    start.plusNanos(runMicros * 1_000 + (i % 3) * 333_000), 0, 0, runMicros, 128 + (i % 8) * 128,
+                    start.plusNanos(runMicros * 1_000 + (i % 3) * 333_000), new InvocationRecord.PhaseMicros(0, 0, 0, 0, runMicros), 128 + (i % 8) * 128,
                     -1, outcome, 0, i % 3 == 0, 0, 0);
             batch.add(r);
             calls++;
@@ -441,13 +439,14 @@ public abstract class MeteringStoreContract {
      */
     protected static InvocationRecord record(String invocationId, String functionId, Instant start) {
         return new InvocationRecord(invocationId, InvocationRecord.DEFAULT_TENANT, functionId, "fn", 1, start,
-                start.plusNanos(2_000_000), 0, 0, 1_500, 128, -1, Outcome.SUCCESS, 0, false, 0, 0);
+                start.plusNanos(2_000_000), new InvocationRecord.PhaseMicros(0, 0, 0, 0, 1_500), 128, -1, Outcome.SUCCESS, 0, false, 0, 0);
     }
 
     /** @return the same record with another run time */
     protected static InvocationRecord withRun(InvocationRecord r, long runMicros) {
         return new InvocationRecord(r.invocationId(), r.tenant(), r.functionId(), r.functionName(), r.revision(),
-                r.start(), r.end(), r.queueMicros(), r.initMicros(), runMicros, r.memoryMb(), r.cpuMicros(),
+                r.start(), r.end(), new InvocationRecord.PhaseMicros(r.queueMicros(), r.phases().pullMicros(),
+                        r.phases().startMicros(), r.initMicros(), runMicros), r.memoryMb(), r.cpuMicros(),
                 r.outcome(), r.exitCode(), r.cold(), r.requestBytes(), r.responseBytes());
     }
 

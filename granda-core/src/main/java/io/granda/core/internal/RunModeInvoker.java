@@ -13,6 +13,7 @@ import io.granda.core.spi.RunOnceResult;
 
 import java.time.Clock;
 import java.time.Instant;
+import java.util.Map;
 
 /**
  * Serves run-mode functions: one fresh instance per call through {@link Backend#runOnce(RunOnceRequest)}. Not API.
@@ -60,6 +61,6 @@ public final class RunModeInvoker implements Invoker {
                 null, run.run());
         // Every run-mode call starts its own instance, so every call is cold.
         return new InvocationResult(invocationId, function.id(), function.name(), function.revision(), outcome,
-                run.exitCode(), run.stdout(), run.stdoutTruncated(), run.stderrTail(), timings, run.cpuMicros(), true);
+                run.exitCode(), 0, Map.of(), run.stdout(), run.stdoutTruncated(), run.stderrTail(), timings, run.cpuMicros(), true);
     }
 }

@@ -1,6 +1,7 @@
 package io.granda.core.spi;
 
 import io.granda.core.BackendUnavailableException;
+import io.granda.core.FunctionNotReadyException;
 import io.granda.core.ImageUnavailableException;
 
 import java.util.Set;
@@ -43,6 +44,63 @@ public interface Backend extends AutoCloseable {
      * @throws BackendUnavailableException when the backend cannot be reached or fails to create the instance
      */
     RunOnceResult runOnce(RunOnceRequest request);
+
+    /**
+     * Starts one hot instance and waits until it is ready: its socket exists and accepts a connection (see
+     * docs/hot-functions.md). Requires {@link BackendCapability#HOT_INSTANCES}. Pulls a missing image first.
+     *
+     * @param spec what to start
+     * @return the ready instance, with its socket and how long each phase took
+     * @throws FunctionNotReadyException   when the process exited or did not open its socket within the start timeout;
+     *                                     the instance has been removed
+     * @throws ImageUnavailableException   when the image is absent and cannot be pulled
+     * @throws BackendUnavailableException when the backend cannot be reached or refuses to create the instance
+     */
+    default HotInstance startInstance(InstanceSpec spec) {
+        throw new UnsupportedOperationException(name() + " has no hot instances");
+    }
+
+    /**
+     * Removes a hot instance, killing its process, and releases what the backend kept for it (its socket directory).
+     * Idempotent; bounded by the backend's own teardown timeout, never the caller's deadline. Never throws: an instance
+     * that could not be removed keeps its owner label and is removed by {@link #reapLeftovers()}.
+     *
+     * @param instance the instance
+     */
+    default void destroyInstance(HotInstance instance) {
+        throw new UnsupportedOperationException(name() + " has no hot instances");
+    }
+
+    /**
+     * The end of what an instance wrote to its stdout and stderr, to explain a crash. Best effort: never throws.
+     *
+     * @param instance the instance, possibly already gone
+     * @param maxBytes how much of the end to return at most
+     * @return the end of its output, empty when unknown
+     */
+    default String logTail(HotInstance instance, int maxBytes) {
+        return "";
+    }
+
+    /**
+     * Freezes an idle instance so that it uses no CPU; requires {@link BackendCapability#PAUSE}.
+     *
+     * @param instance a ready, idle instance
+     * @throws BackendUnavailableException when the backend fails
+     */
+    default void pauseInstance(HotInstance instance) {
+        throw new UnsupportedOperationException(name() + " cannot pause");
+    }
+
+    /**
+     * Thaws a paused instance; requires {@link BackendCapability#PAUSE}.
+     *
+     * @param instance a paused instance
+     * @throws BackendUnavailableException when the backend fails
+     */
+    default void resumeInstance(HotInstance instance) {
+        throw new UnsupportedOperationException(name() + " cannot pause");
+    }
 
     /**
      * Removes every instance labelled with this backend's owner id, whatever its state. Called at start-up to clean

@@ -52,8 +52,7 @@ class InvocationRecorderTest {
 
     private static InvocationRecord rec() {
         String id = "inv-" + SEQ.incrementAndGet();
-        return new InvocationRecord(id, InvocationRecord.DEFAULT_TENANT, "fid", "hello", 1, T0, T0.plusMillis(2),
-                0, 1_000, 1_500, 128, -1, Outcome.SUCCESS, 0, true, 5, 5);
+        return new InvocationRecord(id, InvocationRecord.DEFAULT_TENANT, "fid", "hello", 1, T0, T0.plusMillis(2), new InvocationRecord.PhaseMicros(0, 0, 0, 1_000, 1_500), 128, -1, Outcome.SUCCESS, 0, true, 5, 5);
     }
 
     @Test

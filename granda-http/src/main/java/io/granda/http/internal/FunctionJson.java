@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.granda.core.DeployedFunction;
 import io.granda.core.ExecutionMode;
 import io.granda.core.FunctionSpec;
+import io.granda.core.ScalingPolicy;
 
 import java.time.Duration;
 import java.util.Iterator;
@@ -21,8 +22,8 @@ import java.util.Set;
 public final class FunctionJson {
 
     /** Fields a create or update request may carry. */
-    static final Set<String> FIELDS =
-            Set.of("name", "description", "image", "mode", "timeoutSeconds", "memoryMb", "env");
+    static final Set<String> FIELDS = Set.of("name", "description", "image", "mode", "timeoutSeconds", "memoryMb",
+            "env", "keepAliveSeconds", "minInstances", "maxInstances", "concurrency");
 
     private FunctionJson() {
     }
@@ -90,7 +91,38 @@ public final class FunctionJson {
         if (env != null && !env.isNull()) {
             spec.env(parseEnv(env));
         }
+        spec.scaling(parseScaling(body));
         return spec.build();
+    }
+
+    private static ScalingPolicy parseScaling(JsonNode body) {
+        ScalingPolicy scaling = ScalingPolicy.DEFAULT;
+        Long keepAlive = optionalWholeNumber(body, "keepAliveSeconds", "a whole number of seconds");
+        if (keepAlive != null) {
+            if (keepAlive <= 0) {
+                throw ApiException.badRequest("invalid_request", "keepAliveSeconds",
+                        "keepAliveSeconds must be a positive whole number of seconds, was " + keepAlive);
+            }
+            scaling = scaling.withKeepAlive(Duration.ofSeconds(keepAlive));
+        }
+        Long min = optionalWholeNumber(body, "minInstances", "a whole number");
+        if (min != null) {
+            scaling = scaling.withMinInstances(clampToInt(min));
+        }
+        Long max = optionalWholeNumber(body, "maxInstances", "a whole number");
+        if (max != null) {
+            scaling = scaling.withMaxInstances(clampToInt(max));
+        }
+        Long concurrency = optionalWholeNumber(body, "concurrency", "a whole number");
+        if (concurrency != null) {
+            scaling = scaling.withConcurrency(clampToInt(concurrency));
+        }
+        return scaling;
+    }
+
+    /** Out-of-range values stay out of range (so the limits name them) instead of wrapping around. */
+    private static int clampToInt(long value) {
+        return (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, value));
     }
 
     private static ExecutionMode parseMode(String mode) {
@@ -173,6 +205,10 @@ public final class FunctionJson {
         n.put("memoryMb", s.memoryMb());
         ObjectNode env = n.putObject("env");
         s.env().forEach(env::put);
+        n.put("keepAliveSeconds", s.scaling().keepAlive().toSeconds());
+        n.put("minInstances", s.scaling().minInstances());
+        n.put("maxInstances", s.scaling().maxInstances());
+        n.put("concurrency", s.scaling().concurrency());
         n.put("revision", f.revision());
         n.put("url", baseUrl + Routes.functionPath(f));
         n.put("path", Routes.functionPath(f));

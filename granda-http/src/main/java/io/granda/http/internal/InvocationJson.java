@@ -31,6 +31,8 @@ public final class InvocationJson {
         }
         n.put("cold", r.cold());
         n.put("queueMs", r.queueMicros() / 1000.0);
+        n.put("pullMs", r.phases().pullMicros() / 1000.0);
+        n.put("startMs", r.phases().startMicros() / 1000.0);
         n.put("initMs", r.initMicros() / 1000.0);
         n.put("runMs", r.runMicros() / 1000.0);
         n.put("billedMs", r.billedMillis());

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.granda.core.BackendUnavailableException;
 import io.granda.core.FunctionAlreadyExistsException;
 import io.granda.core.FunctionNotFoundException;
+import io.granda.core.FunctionNotReadyException;
 import io.granda.core.GrandaException;
 import io.granda.core.ImageUnavailableException;
 import io.granda.core.InvalidFunctionSpecException;
@@ -69,7 +70,11 @@ public final class Responses {
             if (status >= 500) {
                 LOG.atWarn().addKeyValue("context", context).addKeyValue("error", e.code()).log(e.getMessage());
             }
-            json(res, status, errorBody(e.code(), e.getMessage(), field));
+            ObjectNode body = errorBody(e.code(), e.getMessage(), field);
+            if (e instanceof FunctionNotReadyException notReady) {
+                body.put("logTail", notReady.logTail());
+            }
+            json(res, status, body);
             return;
         }
         if (failure instanceof IllegalArgumentException e) {
@@ -92,6 +97,7 @@ public final class Responses {
             case PayloadTooLargeException ignored -> 413;
             case ImageUnavailableException ignored -> 422;
             case NoCapacityException ignored -> 429;
+            case FunctionNotReadyException ignored -> 502;
             case BackendUnavailableException ignored -> 503;
             case ShuttingDownException ignored -> 503;
             case StoreException ignored -> 503;

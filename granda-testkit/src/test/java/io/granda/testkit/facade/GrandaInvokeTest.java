@@ -179,7 +179,10 @@ class GrandaInvokeTest {
         assertEquals(T0.plusMillis(40), rec.end());
         assertEquals(40, rec.durationMillis());
         assertEquals(0, rec.queueMicros());
-        assertEquals(37_000, rec.initMicros(), "cold start = pull + create/start");
+        assertEquals(7_000, rec.phases().pullMicros(), "image pull");
+        assertEquals(30_000, rec.phases().startMicros(), "create+start");
+        assertEquals(0, rec.initMicros(), "run mode has no init");
+        assertEquals(37_000, rec.phases().coldStartMicros(), "cold start = pull + create/start + init");
         assertEquals(1_500, rec.runMicros());
         assertEquals(2, rec.billedMillis(), "1.5 ms rounds up to 2 ms");
         assertEquals(256, rec.memoryMb());
