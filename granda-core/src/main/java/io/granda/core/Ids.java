@@ -2,13 +2,17 @@ package io.granda.core;
 
 import java.security.SecureRandom;
 import java.time.Instant;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Makes the ids Granda hands out: for Granda itself and for registry implementations, which give every new function its ids with it. Thread-safe.
+ * Makes the ids Granda hands out, for Granda itself and for registry implementations, which give every new
+ * function its ids with it. Thread-safe.
  *
  * <p>Invocation and function ids are time-ordered (48 bits of milliseconds, then 80 random bits, in Crockford
- * base32, like a ULID) so that records sort by creation and indexes stay append-friendly. Route ids carry 120
- * random bits: the URL is the function's secret, as it was in the original Granda, so it must not be guessable.
+ * base32, like a ULID) so that records sort by creation and indexes stay append-friendly. They need to be unique, not
+ * secret, so their random bits come from {@link ThreadLocalRandom}: a {@link SecureRandom} shared by every call
+ * would be a point of contention on the invoke path. Route ids carry 120 bits from {@link SecureRandom}: the URL is
+ * the function's secret, as it was in the original Granda, so it must not be guessable.
  */
 public final class Ids {
 
@@ -33,7 +37,7 @@ public final class Ids {
             millis >>>= 5;
         }
         byte[] random = new byte[10];
-        RANDOM.nextBytes(random);
+        ThreadLocalRandom.current().nextBytes(random);
         encode(random, out, 10, 16);
         return new String(out);
     }

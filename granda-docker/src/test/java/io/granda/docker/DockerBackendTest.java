@@ -6,9 +6,6 @@ import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.HostConfig;
-import com.github.dockerjava.core.DefaultDockerClientConfig;
-import com.github.dockerjava.core.DockerClientImpl;
-import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
 import io.granda.core.BackendUnavailableException;
 import io.granda.core.ImageUnavailableException;
 import io.granda.core.spi.Backend;
@@ -22,7 +19,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,7 +38,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The run-mode contract against a real Docker engine ({@code DOCKER_HOST}, else the default socket), plus what is
@@ -59,15 +54,7 @@ class DockerBackendTest extends RunOnceBackendContract {
 
     @BeforeAll
     static void connect() {
-        String host = DockerBackendConfig.defaultDockerHost();
-        docker = DockerClientImpl.getInstance(
-                DefaultDockerClientConfig.createDefaultConfigBuilder().withDockerHost(host).build(),
-                new ApacheDockerHttpClient.Builder().dockerHost(URI.create(host)).build());
-        try {
-            docker.inspectImageCmd(SCRIPT_IMAGE).exec();
-        } catch (NotFoundException e) {
-            fail(SCRIPT_IMAGE + " is missing: run scripts/build-images.sh");
-        }
+        docker = TestDocker.connect(SCRIPT_IMAGE);
     }
 
     @AfterAll

@@ -5,9 +5,6 @@ import com.github.dockerjava.api.command.BuildImageResultCallback;
 import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.HostConfig;
-import com.github.dockerjava.core.DefaultDockerClientConfig;
-import com.github.dockerjava.core.DockerClientImpl;
-import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
 import io.granda.core.BackendUnavailableException;
 import io.granda.core.FunctionNotReadyException;
 import io.granda.core.Ids;
@@ -22,7 +19,6 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.net.SocketTimeoutException;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -40,7 +36,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The hot instance contract against a real Docker engine, plus what is Docker's own: labels, the bind mount, no
@@ -57,15 +52,7 @@ class DockerHotInstanceTest extends HotBackendContract {
 
     @BeforeAll
     static void connect() {
-        String host = DockerBackendConfig.defaultDockerHost();
-        docker = DockerClientImpl.getInstance(
-                DefaultDockerClientConfig.createDefaultConfigBuilder().withDockerHost(host).build(),
-                new ApacheDockerHttpClient.Builder().dockerHost(URI.create(host)).build());
-        try {
-            docker.inspectImageCmd(HOT_IMAGE).exec();
-        } catch (NotFoundException e) {
-            fail(HOT_IMAGE + " is missing: run scripts/build-images.sh hot-echo");
-        }
+        docker = TestDocker.connect(HOT_IMAGE);
     }
 
     @AfterAll

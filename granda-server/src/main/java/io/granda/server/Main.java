@@ -46,6 +46,10 @@ public final class Main {
             log.info("shutting down");
             server.close();
             stopped.countDown();
+            // Calls are logged through an asynchronous appender: stopping logging last writes out every queued line.
+            if (LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext context) {
+                context.stop();
+            }
         }));
         stopped.await();
     }

@@ -9,6 +9,7 @@ import io.granda.core.ShuttingDownException;
 import io.granda.core.spi.Backend;
 import io.granda.core.spi.Invoker;
 
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -69,114 +70,124 @@ public final class HotInvoker implements Invoker {
         Instant start = clock.instant();
         Duration timeout = function.spec().timeout();
         HotRequest hotRequest = toHotRequest(invocationId, function, request, start.plus(timeout), timeout);
-        Lease lease = null;
-        HotConnection connection = null;
-        long acquiredAt = 0;
-        for (int attempt = 1; connection == null; attempt++) {
-            lease = pool.acquire(function);
-            acquiredAt = System.nanoTime();
-            connection = lease.instance().takeConnection(HotConnection.class);
-            if (connection == null) {
-                try {
-                    connection = HotConnection.open(lease.instance().started().socket(),
-                            acquiredAt + timeout.toNanos());
-                } catch (HotConnectionException e) {
-                    // The instance died while idle (nothing was sent to it, so nothing ran twice): it goes, and the
-                    // call takes another one instead of failing for something that happened before it.
-                    pool.release(lease, false);
-                    if (attempt >= MAX_DEAD_INSTANCES) {
-                        return failed(invocationId, function, start, lease, acquiredAt, Outcome.FUNCTION_ERROR,
-                                "granda: " + attempt + " instances in a row refused the connection: " + e.getMessage()
-                                        + "\n");
-                    }
-                } catch (HotExchangeException e) {
-                    pool.release(lease, false);
-                    return failed(invocationId, function, start, lease, acquiredAt,
-                            e instanceof HotTimeoutException ? Outcome.TIMEOUT : Outcome.FUNCTION_ERROR,
-                            "granda: could not connect to the instance: " + e.getMessage() + "\n");
+        for (int attempt = 1; ; attempt++) {
+            Lease lease = pool.acquire(function);
+            Attempt a = attempt(lease, hotRequest, timeout);
+            if (a.result == Attempt.DEAD_BEFORE_SENDING) {
+                // The instance died while idle: nothing reached it, so nothing ran; it goes (already given back as
+                // unusable) and the call takes another instance rather than failing for what happened before it.
+                if (attempt < MAX_DEAD_INSTANCES) {
+                    continue;
                 }
+                return result(invocationId, function, start, lease, a.acquiredAt, System.nanoTime(),
+                        Outcome.FUNCTION_ERROR, null, "granda: " + attempt
+                                + " instances in a row were gone before the call could be sent\n");
             }
+            return result(invocationId, function, start, lease, a.acquiredAt, a.ended, a.outcome, a.response, a.log);
         }
-        PooledInstance instance = lease.instance();
-        long deadline = acquiredAt + timeout.toNanos();
+    }
 
-        boolean usable = false;
-        boolean reused = connection.completedExchanges() > 0;
+    /** What one try on one instance came to. */
+    private static final class Attempt {
+        static final Object DEAD_BEFORE_SENDING = new Object();
+        long acquiredAt;
+        long ended;
+        Object result;
         Outcome outcome;
-        int status = 0;
-        Map<String, List<String>> headers = Map.of();
-        byte[] body = new byte[0];
+        HotResponse response;
         String log = "";
+    }
+
+    /** Sends the call to the leased instance and gives the lease back, usable or not. */
+    private Attempt attempt(Lease lease, HotRequest hotRequest, Duration timeout) {
+        Attempt a = new Attempt();
+        a.acquiredAt = System.nanoTime();
+        long deadline = a.acquiredAt + timeout.toNanos();
+        PooledInstance instance = lease.instance();
+        Path socket = instance.started().socket();
+        boolean usable = false;
+        boolean connectFailed = false;
+        HotConnection connection = instance.takeConnection(HotConnection.class);
         try {
+            if (connection == null) {
+                connectFailed = true;
+                connection = HotConnection.open(socket, deadline);
+                connectFailed = false;
+            }
             HotResponse response;
             try {
                 response = connection.exchange(hotRequest, deadline, maxOutputBytes);
             } catch (HotConnectionException e) {
-                if (!reused || !e.beforeResponse()) {
+                if (connection.completedExchanges() == 0 || !e.beforeResponse()) {
                     throw e;
                 }
                 // A connection kept idle may have been closed by the function (an idle timeout of its HTTP server):
-                // the request then never reached it, so it goes once more on a new connection. A dead instance
-                // refuses the new connection, which is the crash.
+                // the request then never reached it, so it goes once more on a new connection. An instance that
+                // refuses the new connection is gone.
                 connection.close();
-                connection = HotConnection.open(instance.started().socket(), deadline);
+                connectFailed = true;
+                connection = HotConnection.open(socket, deadline);
+                connectFailed = false;
                 response = connection.exchange(hotRequest, deadline, maxOutputBytes);
             }
             usable = true;
-            status = response.status();
-            headers = toHeaderMap(response.headers());
-            body = response.body();
-            outcome = status >= 500 ? Outcome.FUNCTION_ERROR : Outcome.SUCCESS;
+            a.response = response;
+            a.outcome = response.status() >= 500 ? Outcome.FUNCTION_ERROR : Outcome.SUCCESS;
             if (connection.reusable()) {
                 instance.returnConnection(connection);
                 connection = null;
             }
         } catch (HotTimeoutException e) {
-            outcome = Outcome.TIMEOUT;
+            a.outcome = Outcome.TIMEOUT;
         } catch (HotConnectionException e) {
-            outcome = Outcome.FUNCTION_ERROR;
-            log = "granda: the instance closed the connection before answering (it crashed or exited)\n"
+            if (connectFailed) {
+                // Nobody listens on the instance's socket any more: its process is gone.
+                a.result = Attempt.DEAD_BEFORE_SENDING;
+            }
+            a.outcome = Outcome.FUNCTION_ERROR;
+            a.log = "granda: the instance closed the connection before answering (it crashed or exited)\n"
                     + backend.logTail(instance.started(), maxLogBytes);
         } catch (HotProtocolException e) {
-            outcome = Outcome.FUNCTION_ERROR;
-            log = "granda: the instance's answer is not valid HTTP/1.1: " + e.getMessage() + "\n";
+            a.outcome = Outcome.FUNCTION_ERROR;
+            a.log = "granda: the instance's answer is not valid HTTP/1.1: " + e.getMessage() + "\n";
         } catch (HotResponseTooLargeException e) {
-            outcome = Outcome.FUNCTION_ERROR;
-            log = "granda: the instance's answer is larger than " + maxOutputBytes + " bytes\n";
+            a.outcome = Outcome.FUNCTION_ERROR;
+            a.log = "granda: the instance's answer is larger than " + maxOutputBytes + " bytes\n";
         } catch (HotInterruptedException e) {
+            pool.release(lease, false);
+            closeQuietly(connection);
             Thread.currentThread().interrupt();
-            throw new ShuttingDownException("interrupted while calling function '" + function.name() + "'", e);
+            throw new ShuttingDownException("interrupted while calling function '"
+                    + instance.function().name() + "'", e);
         } catch (HotExchangeException e) {
             // The hierarchy is sealed and every kind is handled above; this keeps the compiler sure of it.
             throw new IllegalStateException(e);
-        } finally {
-            if (connection != null) {
-                connection.close();
-            }
-            pool.release(lease, usable);
         }
-        long runEnd = System.nanoTime();
+        a.ended = System.nanoTime();
+        closeQuietly(connection);
+        pool.release(lease, usable);
+        return a;
+    }
+
+    private static void closeQuietly(HotConnection connection) {
+        if (connection != null) {
+            connection.close();
+        }
+    }
+
+    private InvocationResult result(String invocationId, DeployedFunction function, Instant start, Lease lease,
+                                    long acquiredAt, long ended, Outcome outcome, HotResponse response, String log) {
         Instant end = clock.instant();
         if (end.isBefore(start)) {
             end = start; // a wall clock stepping back must not make a negative duration
         }
         InvocationTimings timings = new InvocationTimings(start, end, lease.queueWait(), lease.imagePull(),
-                lease.createStart(), lease.init(), Duration.ofNanos(runEnd - acquiredAt));
+                lease.createStart(), lease.init(), Duration.ofNanos(ended - acquiredAt));
+        int status = response == null ? 0 : response.status();
+        Map<String, List<String>> headers = response == null ? Map.of() : toHeaderMap(response.headers());
+        byte[] body = response == null ? new byte[0] : response.body();
         return new InvocationResult(invocationId, function.id(), function.name(), function.revision(), outcome,
                 InvocationResult.NO_EXIT_CODE, status, headers, body, false, log, timings, -1, lease.cold());
-    }
-
-    /** A call that failed before anything was sent: no run time, the instance already given back. */
-    private InvocationResult failed(String invocationId, DeployedFunction function, Instant start, Lease lease,
-                                    long acquiredAt, Outcome outcome, String log) {
-        Instant end = clock.instant();
-        if (end.isBefore(start)) {
-            end = start;
-        }
-        InvocationTimings timings = new InvocationTimings(start, end, lease.queueWait(), lease.imagePull(),
-                lease.createStart(), lease.init(), Duration.ofNanos(System.nanoTime() - acquiredAt));
-        return new InvocationResult(invocationId, function.id(), function.name(), function.revision(), outcome,
-                InvocationResult.NO_EXIT_CODE, 0, Map.of(), new byte[0], false, log, timings, -1, lease.cold());
     }
 
     private static HotRequest toHotRequest(String invocationId, DeployedFunction function, InvocationRequest request,

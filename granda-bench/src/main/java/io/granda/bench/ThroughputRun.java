@@ -1,0 +1,113 @@
+package io.granda.bench;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * A closed-loop load: {@code callers} threads, each with its own keep-alive connection, call back to back for a
+ * warm-up and then a measured window; a call counts when it starts and ends inside the window. Also keeps every
+ * counted call's latency.
+ *
+ * @param callers  how many callers
+ * @param calls    calls that ended in the window
+ * @param errors   calls that failed or answered wrongly, in any phase
+ * @param seconds  the window's length as measured
+ * @param latency  the counted calls' latencies
+ */
+record ThroughputRun(int callers, long calls, long errors, double seconds, Samples latency) {
+
+    private enum Phase { WARMUP, MEASURE, STOP }
+
+    /** @return calls per second in the window */
+    double callsPerSecond() {
+        return calls / seconds;
+    }
+
+    /**
+     * Runs the load.
+     *
+     * @param callers       how many threads
+     * @param clients       makes one (unconnected) client per thread
+     * @param expectedBody  what every answer's body must be
+     * @param warmupMillis  how long to call before counting
+     * @param measureMillis how long to count
+     */
+    static ThroughputRun run(int callers, Supplier<MiniHttpClient> clients, byte[] expectedBody, long warmupMillis,
+                             long measureMillis) throws InterruptedException {
+        var phase = new Object() {
+            volatile Phase now = Phase.WARMUP;
+        };
+        CountDownLatch ready = new CountDownLatch(callers);
+        CountDownLatch go = new CountDownLatch(1);
+        long[] counted = new long[callers];
+        long[] failed = new long[callers];
+        Samples[] latencies = new Samples[callers];
+        List<Thread> threads = new ArrayList<>(callers);
+        for (int t = 0; t < callers; t++) {
+            int me = t;
+            latencies[me] = new Samples((int) Math.min(1 << 20, 20_000 * measureMillis / 1000 / callers + 1024));
+            threads.add(Thread.ofPlatform().name("bench-caller-" + t).start(() -> {
+                MiniHttpClient client = clients.get();
+                Samples mine = latencies[me];
+                long n = 0;
+                long errors = 0;
+                try {
+                    client.connect();
+                } catch (IOException e) {
+                    errors++;
+                }
+                ready.countDown();
+                try {
+                    go.await();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                Phase p;
+                while ((p = phase.now) != Phase.STOP) {
+                    long t0 = System.nanoTime();
+                    boolean ok;
+                    try {
+                        ok = client.call() == 200 && client.bodyEquals(expectedBody);
+                    } catch (IOException e) {
+                        ok = false;
+                        client.close();
+                    }
+                    long took = System.nanoTime() - t0;
+                    if (!ok) {
+                        errors++;
+                    } else if (p == Phase.MEASURE && phase.now == Phase.MEASURE) {
+                        n++;
+                        mine.add(took);
+                    }
+                }
+                client.close();
+                counted[me] = n;
+                failed[me] = errors;
+            }));
+        }
+        ready.await();
+        go.countDown();
+        TimeUnit.MILLISECONDS.sleep(warmupMillis);
+        phase.now = Phase.MEASURE;
+        long t0 = System.nanoTime();
+        TimeUnit.MILLISECONDS.sleep(measureMillis);
+        phase.now = Phase.STOP;
+        long t1 = System.nanoTime();
+        for (Thread t : threads) {
+            t.join();
+        }
+        long calls = 0;
+        long errors = 0;
+        Samples all = new Samples(1024);
+        for (int t = 0; t < callers; t++) {
+            calls += counted[t];
+            errors += failed[t];
+            all.addAll(latencies[t]);
+        }
+        return new ThroughputRun(callers, calls, errors, (t1 - t0) / 1e9, all);
+    }
+}
