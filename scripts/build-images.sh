@@ -48,7 +48,7 @@ compile_sources() {
 
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
-  for d in "$root"/images/*/; do names+=("$(basename "$d")"); done
+  for d in "$root"/images/*/; do [ -f "$d/Dockerfile" ] && names+=("$(basename "$d")"); done
 fi
 
 for name in "${names[@]}"; do

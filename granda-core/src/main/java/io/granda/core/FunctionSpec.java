@@ -20,6 +20,8 @@ import java.util.Objects;
  * @param memoryMb    memory limit of the function's container, in MiB
  * @param env         environment variables given to the function
  * @param scaling     how a hot function's instances scale; ignored in run mode
+ * @param runtime     for a function built from source, its runtime's name ({@code python}, ...); empty for a
+ *                    function given as an image. The image of a built function is the one Granda built.
  */
 public record FunctionSpec(
         String name,
@@ -29,7 +31,8 @@ public record FunctionSpec(
         Duration timeout,
         int memoryMb,
         Map<String, String> env,
-        ScalingPolicy scaling) {
+        ScalingPolicy scaling,
+        String runtime) {
 
     /** Timeout when none is given; the original Granda's default. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
@@ -46,6 +49,12 @@ public record FunctionSpec(
         // Keep insertion order so the environment is shown back as the user wrote it.
         env = env == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(env));
         scaling = scaling == null ? ScalingPolicy.DEFAULT : scaling;
+        runtime = runtime == null ? "" : runtime;
+    }
+
+    /** @return true for a function built from source code, false for one given as an image */
+    public boolean fromSource() {
+        return !runtime.isEmpty();
     }
 
     /** @return a builder for a spec with the given name and every other field at its default */
@@ -56,7 +65,7 @@ public record FunctionSpec(
     /** @return a builder holding this spec's values, to derive a changed copy */
     public Builder toBuilder() {
         return new Builder(name).description(description).image(image).mode(mode).timeout(timeout)
-                .memoryMb(memoryMb).env(env).scaling(scaling);
+                .memoryMb(memoryMb).env(env).scaling(scaling).runtime(runtime);
     }
 
     /** Builds a {@link FunctionSpec}; not thread-safe. */
@@ -69,6 +78,7 @@ public record FunctionSpec(
         private int memoryMb = DEFAULT_MEMORY_MB;
         private Map<String, String> env = Map.of();
         private ScalingPolicy scaling = ScalingPolicy.DEFAULT;
+        private String runtime = "";
 
         private Builder(String name) {
             this.name = name;
@@ -114,8 +124,14 @@ public record FunctionSpec(
             return this;
         }
 
+        /** The runtime of a function built from source; Granda sets it when it builds one. */
+        public Builder runtime(String runtime) {
+            this.runtime = runtime;
+            return this;
+        }
+
         public FunctionSpec build() {
-            return new FunctionSpec(name, description, image, mode, timeout, memoryMb, env, scaling);
+            return new FunctionSpec(name, description, image, mode, timeout, memoryMb, env, scaling, runtime);
         }
     }
 }

@@ -1,6 +1,12 @@
 package io.granda.core;
 
+import io.granda.core.build.BuildFailedException;
+import io.granda.core.build.FunctionSource;
+import io.granda.core.build.ImageBuilder;
+import io.granda.core.build.LanguageRuntime;
+import io.granda.core.build.RuntimeCatalog;
 import io.granda.core.internal.FunctionCache;
+import io.granda.core.internal.build.FunctionBuilds;
 import io.granda.core.internal.InFlightCalls;
 import io.granda.core.internal.InvocationRecorder;
 import io.granda.core.internal.RunModeInvoker;
@@ -29,6 +35,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.ServiceLoader;
+import java.util.function.Consumer;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -52,6 +59,8 @@ public final class Granda implements AutoCloseable {
     /** One INFO line per call goes to this logger, so operators can route or silence it on its own. */
     private static final Logger CALLS = LoggerFactory.getLogger("io.granda.invocations");
     private static final Duration READ_FLUSH_TIMEOUT = Duration.ofSeconds(5);
+    /** Stands for the image of a function being built, so the rest of its spec can be checked before the build. */
+    private static final String PLACEHOLDER_IMAGE = "granda-fn/placeholder:build";
 
     private final Backend backend;
     private final FunctionRegistry registry;
@@ -64,6 +73,9 @@ public final class Granda implements AutoCloseable {
     private final WarmPool pool;
     private final Invoker hotInvoker;
     private final FunctionCache cache;
+    private final RuntimeCatalog runtimes;
+    /** Null when there is no image builder: functions can then only be images. */
+    private final FunctionBuilds builds;
     private final InvocationRecorder recorder;
     private final InFlightCalls inFlight = new InFlightCalls();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -77,6 +89,10 @@ public final class Granda implements AutoCloseable {
         this.tenant = b.tenant;
         this.runModeInvoker = new RunModeInvoker(backend, clock, options.maxOutputBytes(), options.maxLogTailBytes());
         this.cache = new FunctionCache(registry);
+        this.runtimes = b.runtimes;
+        ImageBuilder imageBuilder = b.imageBuilder != null ? b.imageBuilder
+                : backend instanceof ImageBuilder fromBackend ? fromBackend : null;
+        this.builds = imageBuilder == null ? null : new FunctionBuilds(imageBuilder, backend, options.build(), clock);
         if (backend.capabilities().contains(BackendCapability.HOT_INSTANCES)) {
             this.pool = new WarmPool(backend, clock, options.pool(), HotInvoker::closeConnections);
             this.hotInvoker = new HotInvoker(pool, backend, clock, options.maxOutputBytes(), options.maxLogTailBytes());
@@ -121,6 +137,138 @@ public final class Granda implements AutoCloseable {
     }
 
     /**
+     * Deploys a new function from source code: builds its image (streaming the build's output to {@code buildLog}),
+     * then registers revision 1, keeping the source with it. Such a function always runs hot (its image's process is
+     * the runtime's shim, which speaks the hot protocol); the spec's image is ignored, Granda sets the one it built.
+     *
+     * @param spec     name, timeout, memory, env, scaling; image and mode are set by Granda
+     * @param source   the runtime and files to build
+     * @param buildLog receives each line of the build's output as it comes
+     * @return the deployed function
+     * @throws InvalidFunctionSpecException   when the spec or the source breaks a limit or the runtime is unknown
+     * @throws FunctionAlreadyExistsException when the name is taken
+     * @throws BuildFailedException           when the build failed (with the compiler's own message); nothing was
+     *                                        registered
+     * @throws RuntimeUnavailableException    when none of the runtime's base images is available
+     */
+    public DeployedFunction deploy(FunctionSpec spec, FunctionSource source, Consumer<String> buildLog) {
+        LanguageRuntime runtime = checkSource(source);
+        FunctionSource normalised = new FunctionSource(runtime.name(), source.files());
+        FunctionSpec hot = spec.toBuilder().mode(ExecutionMode.HOT).runtime(runtime.name())
+                .image(PLACEHOLDER_IMAGE).build();
+        checkDeployable(hot);
+        if (cache.byName(spec.name()).isPresent()) {
+            throw new FunctionAlreadyExistsException("a function named '" + spec.name() + "' already exists");
+        }
+        FunctionBuilds.Built built = builds.build(spec.name(), 1, runtime, normalised, buildLog);
+        DeployedFunction created;
+        try {
+            created = registry.create(hot.toBuilder().image(built.tag()).build(), normalised);
+        } catch (RuntimeException e) {
+            builds.abandoned(built.buildId(), String.valueOf(e.getMessage()));
+            builds.removeImage(built.tag());
+            throw e;
+        }
+        builds.succeeded(built.buildId(), created.revision());
+        cache.put(created);
+        if (pool != null) {
+            pool.functionChanged(created);
+        }
+        LOG.atInfo().addKeyValue("function", created.name()).addKeyValue("runtime", runtime.name())
+                .addKeyValue("image", built.tag()).addKeyValue("route", created.routeId()).log("function deployed");
+        return created;
+    }
+
+    /**
+     * Builds and makes a new revision of a function from new source code; the previous revision keeps serving until
+     * the new one is registered, and if the build fails nothing changes. See
+     * {@link #deploy(FunctionSpec, FunctionSource, Consumer)}.
+     *
+     * @param spec             the new settings; image and mode are set by Granda
+     * @param expectedRevision the revision the caller last saw, or -1 for whatever is current
+     * @param source           the new source
+     * @param buildLog         receives each line of the build's output
+     * @return the new revision
+     * @throws FunctionNotFoundException when there is no such function
+     * @throws RevisionConflictException when the function has moved past {@code expectedRevision}
+     * @throws BuildFailedException      when the build failed; the function is unchanged
+     */
+    public DeployedFunction update(FunctionSpec spec, long expectedRevision, FunctionSource source,
+                                   Consumer<String> buildLog) {
+        LanguageRuntime runtime = checkSource(source);
+        FunctionSource normalised = new FunctionSource(runtime.name(), source.files());
+        FunctionSpec hot = spec.toBuilder().mode(ExecutionMode.HOT).runtime(runtime.name())
+                .image(PLACEHOLDER_IMAGE).build();
+        checkDeployable(hot);
+        DeployedFunction current = cache.byName(spec.name()).orElseThrow(() -> notFound(spec.name()));
+        long expected = expectedRevision < 0 ? current.revision() : expectedRevision;
+        if (current.revision() != expected) {
+            throw new RevisionConflictException("function '" + spec.name() + "' is at revision " + current.revision()
+                    + ", not " + expected);
+        }
+        FunctionBuilds.Built built = builds.build(spec.name(), expected + 1, runtime, normalised, buildLog);
+        DeployedFunction updated;
+        try {
+            updated = registry.update(hot.toBuilder().image(built.tag()).build(), expected, normalised);
+        } catch (RuntimeException e) {
+            builds.abandoned(built.buildId(), String.valueOf(e.getMessage()));
+            builds.removeImage(built.tag());
+            throw e;
+        }
+        builds.succeeded(built.buildId(), updated.revision());
+        cache.put(updated);
+        if (pool != null) {
+            pool.functionChanged(updated);
+        }
+        LOG.atInfo().addKeyValue("function", updated.name()).addKeyValue("revision", updated.revision())
+                .addKeyValue("image", built.tag()).log("function rebuilt");
+        return updated;
+    }
+
+    private LanguageRuntime checkSource(FunctionSource source) {
+        Objects.requireNonNull(source, "source");
+        if (builds == null) {
+            throw new InvalidFunctionSpecException("runtime", "this Granda cannot build functions from source: "
+                    + "its backend '" + backend.name() + "' has no image builder");
+        }
+        LanguageRuntime runtime = runtimes.require(source.runtime());
+        source.validate(options.build().sourceLimits());
+        runtime.check(source);
+        return runtime;
+    }
+
+    /**
+     * @param name a function name
+     * @return the source its current revision was built from; empty for a function given as an image
+     * @throws FunctionNotFoundException when there is no such function
+     */
+    public Optional<FunctionSource> source(String name) {
+        DeployedFunction f = cache.byName(name).orElseThrow(() -> notFound(name));
+        return registry.source(f.id(), f.revision());
+    }
+
+    /**
+     * @param buildId a build's id
+     * @return that build, live while it runs, if it is among the recent ones
+     */
+    public Optional<BuildInfo> build(String buildId) {
+        return builds == null ? Optional.empty() : builds.info(buildId);
+    }
+
+    /**
+     * @param name a function name
+     * @return the most recent build of that name that is still remembered (successful or not)
+     */
+    public Optional<BuildInfo> latestBuild(String name) {
+        return builds == null ? Optional.empty() : builds.latest(name);
+    }
+
+    /** @return the runtimes functions can be written in; empty when this Granda cannot build */
+    public RuntimeCatalog runtimes() {
+        return builds == null ? RuntimeCatalog.NONE : runtimes;
+    }
+
+    /**
      * Replaces the current revision of a function with a new one.
      *
      * @param spec the new spec; its name says which function
@@ -147,9 +295,19 @@ public final class Granda implements AutoCloseable {
      */
     public DeployedFunction update(FunctionSpec spec, long expectedRevision) {
         checkDeployable(spec);
-        cache.byName(spec.name()).orElseThrow(() -> notFound(spec.name()));
-        backend.prepare(spec.image());
-        DeployedFunction updated = registry.update(spec, expectedRevision);
+        String name = spec.name();
+        DeployedFunction current = cache.byName(name).orElseThrow(() -> notFound(name));
+        FunctionSource keptSource = null;
+        FunctionSpec next;
+        if (current.spec().fromSource() && spec.image().equals(current.spec().image())) {
+            // New settings for a function built from source, same image: the new revision keeps that source.
+            keptSource = registry.source(current.id(), current.revision()).orElse(null);
+            next = spec.toBuilder().runtime(current.spec().runtime()).mode(ExecutionMode.HOT).build();
+        } else {
+            next = spec.toBuilder().runtime("").build();
+        }
+        backend.prepare(next.image());
+        DeployedFunction updated = registry.update(next, expectedRevision, keptSource);
         cache.put(updated);
         if (pool != null) {
             // Instances of the old revision take no new calls and go as soon as their calls end.
@@ -487,6 +645,8 @@ public final class Granda implements AutoCloseable {
         private GrandaOptions options = GrandaOptions.DEFAULTS;
         private String tenant = InvocationRecord.DEFAULT_TENANT;
         private boolean reapAtStart = true;
+        private RuntimeCatalog runtimes = RuntimeCatalog.NONE;
+        private ImageBuilder imageBuilder;
 
         private Builder() {
         }
@@ -539,6 +699,18 @@ public final class Granda implements AutoCloseable {
         /** Platform-wide settings (default {@link GrandaOptions#DEFAULTS}). */
         public Builder options(GrandaOptions options) {
             this.options = Objects.requireNonNull(options);
+            return this;
+        }
+
+        /** The runtimes functions given as source may use (default none: functions can only be images). */
+        public Builder runtimes(RuntimeCatalog catalog) {
+            this.runtimes = Objects.requireNonNull(catalog);
+            return this;
+        }
+
+        /** Builds images from source (default: the backend, when it is an {@link ImageBuilder}). */
+        public Builder imageBuilder(ImageBuilder builder) {
+            this.imageBuilder = builder;
             return this;
         }
 

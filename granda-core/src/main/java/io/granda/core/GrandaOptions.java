@@ -14,6 +14,7 @@ import java.util.Objects;
  * @param recorderCapacity  invocation records buffered before callers wait for the store (default 100,000)
  * @param recorderBatchSize most records written per store transaction (default 1,000)
  * @param pool              the warm pool of hot functions
+ * @param build             builds of functions given as source
  */
 public record GrandaOptions(
         FunctionLimits limits,
@@ -23,19 +24,22 @@ public record GrandaOptions(
         Duration shutdownGrace,
         int recorderCapacity,
         int recorderBatchSize,
-        PoolOptions pool) {
+        PoolOptions pool,
+        BuildOptions build) {
 
     /** 6 MiB. */
     public static final int DEFAULT_MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 
     /** The defaults. */
     public static final GrandaOptions DEFAULTS = new GrandaOptions(FunctionLimits.DEFAULTS, DEFAULT_MAX_PAYLOAD_BYTES,
-            DEFAULT_MAX_PAYLOAD_BYTES, 4096, Duration.ofSeconds(30), 100_000, 1_000, PoolOptions.DEFAULTS);
+            DEFAULT_MAX_PAYLOAD_BYTES, 4096, Duration.ofSeconds(30), 100_000, 1_000, PoolOptions.DEFAULTS,
+            BuildOptions.DEFAULTS);
 
     public GrandaOptions {
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(shutdownGrace, "shutdownGrace");
         Objects.requireNonNull(pool, "pool");
+        Objects.requireNonNull(build, "build");
         if (maxPayloadBytes < 1 || maxOutputBytes < 1 || maxLogTailBytes < 1) {
             throw new IllegalArgumentException("payload, output and log limits must be positive");
         }
@@ -50,24 +54,30 @@ public record GrandaOptions(
     /** @return a copy with other limits */
     public GrandaOptions withLimits(FunctionLimits newLimits) {
         return new GrandaOptions(newLimits, maxPayloadBytes, maxOutputBytes, maxLogTailBytes, shutdownGrace,
-                recorderCapacity, recorderBatchSize, pool);
+                recorderCapacity, recorderBatchSize, pool, build);
     }
 
     /** @return a copy with another payload limit */
     public GrandaOptions withMaxPayloadBytes(int bytes) {
         return new GrandaOptions(limits, bytes, maxOutputBytes, maxLogTailBytes, shutdownGrace, recorderCapacity,
-                recorderBatchSize, pool);
+                recorderBatchSize, pool, build);
     }
 
     /** @return a copy with other pool options */
     public GrandaOptions withPool(PoolOptions newPool) {
         return new GrandaOptions(limits, maxPayloadBytes, maxOutputBytes, maxLogTailBytes, shutdownGrace,
-                recorderCapacity, recorderBatchSize, newPool);
+                recorderCapacity, recorderBatchSize, newPool, build);
+    }
+
+    /** @return a copy with other build options */
+    public GrandaOptions withBuild(BuildOptions newBuild) {
+        return new GrandaOptions(limits, maxPayloadBytes, maxOutputBytes, maxLogTailBytes, shutdownGrace,
+                recorderCapacity, recorderBatchSize, pool, newBuild);
     }
 
     /** @return a copy with another shutdown grace */
     public GrandaOptions withShutdownGrace(Duration grace) {
         return new GrandaOptions(limits, maxPayloadBytes, maxOutputBytes, maxLogTailBytes, grace, recorderCapacity,
-                recorderBatchSize, pool);
+                recorderBatchSize, pool, build);
     }
 }

@@ -61,7 +61,7 @@ class RecordInvariantsTest {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("Z", "1");
         env.put("A", "2");
-        FunctionSpec spec = new FunctionSpec("f", null, null, null, null, 0, env, null);
+        FunctionSpec spec = new FunctionSpec("f", null, null, null, null, 0, env, null, null);
         assertEquals("", spec.description());
         assertEquals("", spec.image());
         assertEquals(ExecutionMode.RUN, spec.mode());
@@ -187,7 +187,7 @@ class RecordInvariantsTest {
         assertThrows(IllegalArgumentException.class, () -> d.withShutdownGrace(Duration.ofSeconds(-1)));
         assertThrows(NullPointerException.class, () -> d.withLimits(null));
         assertThrows(IllegalArgumentException.class, () -> new GrandaOptions(FunctionLimits.DEFAULTS, 1, 1, 1,
-                Duration.ZERO, 0, 1, PoolOptions.DEFAULTS));
+                Duration.ZERO, 0, 1, PoolOptions.DEFAULTS, BuildOptions.DEFAULTS));
         assertEquals(Duration.ZERO, d.withShutdownGrace(Duration.ZERO).shutdownGrace());
     }
 

@@ -20,6 +20,10 @@ import io.granda.core.BackendUnavailableException;
 import io.granda.core.FunctionNotReadyException;
 import io.granda.core.ImageUnavailableException;
 import io.granda.core.InvocationResult;
+import io.granda.core.build.BuildFailedException;
+import io.granda.core.build.BuildRequest;
+import io.granda.core.build.BuiltImage;
+import io.granda.core.build.ImageBuilder;
 import io.granda.core.spi.Backend;
 import io.granda.core.spi.BackendCapability;
 import io.granda.core.spi.ComponentHealth;
@@ -50,6 +54,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -99,10 +104,16 @@ import java.util.regex.Pattern;
  * pausing saves nothing, while an unpause adds a median 12-17 ms to the next call, which takes 0.07-0.11 ms when
  * warm; a pause costs as much again in engine work and frees no memory.
  *
- * <p>Thread-safe: any number of calls and instance starts may run at once (each blocks its own thread; virtual
- * threads are welcome).
+ * <h2>Image builds</h2>
+ *
+ * <p>{@link #build(BuildRequest, Consumer)} builds a function's image with the engine's classic builder (see
+ * {@link DockerImageBuild} for what the engine sends and how a timeout is cleaned up). The image carries the
+ * request's labels plus {@value #LABEL_OWNER}; its build steps run without network unless the request allows it.
+ *
+ * <p>Thread-safe: any number of calls, instance starts and builds may run at once (each blocks its own thread;
+ * virtual threads are welcome).
  */
-public final class DockerBackend implements Backend {
+public final class DockerBackend implements Backend, ImageBuilder {
 
     /** Label holding the owner id of the backend that created the container. */
     public static final String LABEL_OWNER = "io.granda.owner";
@@ -861,6 +872,45 @@ public final class DockerBackend implements Backend {
 
     private static double millis(Duration d) {
         return d.toNanos() / 1_000_000.0;
+    }
+
+    // ---- image builds ----
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The context goes to the engine as a tar made in memory: regular files, mode 0755 for a file starting with
+     * {@code #!} and 0644 for the others. The image is tagged {@code request.tag()} and labelled with the request's
+     * labels plus {@value #LABEL_OWNER}. RUN steps get network mode {@code host} when {@code request.network()},
+     * else {@code none}. Base images are not pulled ({@code pull=false}: they are made present beforehand, see
+     * {@link #prepare(String)}); intermediate containers are removed, also after a failure. Each line goes to
+     * {@code log} as the engine sends it, without the colour codes it wraps stderr in. At the timeout the build is
+     * aborted and its running step's container removed, with {@link DockerBackendConfig#teardownTimeout()}.
+     *
+     * @throws BuildFailedException        also when the Dockerfile cannot be parsed (the engine's HTTP 400) and at
+     *                                     the timeout ("the build did not finish within N s"), with the log so far
+     * @throws BackendUnavailableException also after {@link #close()}
+     * @throws IllegalArgumentException    when the engine finds the tag invalid (e.g. upper-case letters)
+     */
+    @Override
+    public BuiltImage build(BuildRequest request, Consumer<String> log) {
+        checkOpen();
+        return new DockerImageBuild(docker, host, config, request, log).run();
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Untags and deletes the image (and its untagged parent layers), bounded by
+     * {@link DockerBackendConfig#teardownTimeout()}. An absent image is fine; an image still used by a container
+     * stays, and is logged. Does nothing after {@link #close()}.
+     */
+    @Override
+    public void removeImage(String tag) {
+        if (closed.get() || tag == null || tag.isBlank()) {
+            return;
+        }
+        DockerImageBuild.removeImage(docker, tag, config.teardownTimeout());
     }
 
     /**

@@ -4,17 +4,24 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.granda.core.DeployedFunction;
 import io.granda.core.FunctionNotFoundException;
-import io.granda.core.FunctionSpec;
+import io.granda.core.BuildInfo;
 import io.granda.core.Granda;
 import io.granda.core.InstanceInfo;
 import io.granda.core.InvocationRecord;
 import io.granda.core.Page;
 import io.granda.core.UsageSummary;
+import io.granda.core.build.BuildFailedException;
+import io.granda.core.build.FunctionSource;
+import io.granda.core.build.SourceArchives;
+import io.granda.core.build.SourceFile;
 import io.granda.http.internal.ApiException;
 import io.granda.http.internal.Bodies;
+import io.granda.http.internal.BuildJson;
+import io.granda.http.internal.BuildStream;
 import io.granda.http.internal.FunctionJson;
 import io.granda.http.internal.InvocationJson;
 import io.granda.http.internal.Json;
+import io.granda.http.internal.Multipart;
 import io.granda.http.internal.Responses;
 import io.granda.http.internal.Routes;
 import io.granda.http.internal.TimeParams;
@@ -25,6 +32,8 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -59,19 +68,74 @@ public final class FunctionsApiService implements HttpService {
                 .get("/{name}/invocations", Responses.guarded("list invocations", this::invocations))
                 .get("/{name}/usage", Responses.guarded("usage", this::usage))
                 .get("/{name}/instances", Responses.guarded("list instances", this::instances))
+                .get("/{name}/source", Responses.guarded("get source", this::source))
+                .get("/{name}/build", Responses.guarded("get build", this::latestBuild))
                 .any("/", methodNotAllowed("GET, POST"))
                 .any("/{name}", methodNotAllowed("GET, PUT, DELETE"))
                 .any("/{name}/invocations", methodNotAllowed("GET"))
                 .any("/{name}/usage", methodNotAllowed("GET"))
-                .any("/{name}/instances", methodNotAllowed("GET"));
+                .any("/{name}/instances", methodNotAllowed("GET"))
+                .any("/{name}/source", methodNotAllowed("GET"))
+                .any("/{name}/build", methodNotAllowed("GET"));
     }
 
     private void create(ServerRequest req, ServerResponse res) {
-        FunctionSpec spec = readSpec(req, null);
-        DeployedFunction created = granda.deploy(spec);
+        FunctionJson.Parsed parsed = readRequest(req, null);
+        if (parsed.source() != null) {
+            build(req, res, parsed, log -> granda.deploy(parsed.spec(), parsed.source(), log), 201);
+            return;
+        }
+        DeployedFunction created = granda.deploy(parsed.spec());
         res.header(HeaderNames.LOCATION, "/functions/" + created.name());
         res.header(HeaderNames.ETAG, etag(created));
         Responses.json(res, 201, FunctionJson.render(created, Routes.baseUrl(req, config)));
+    }
+
+    /**
+     * Builds a function from source and answers: the function with its build's log, or 422 with the compiler's
+     * message; with {@code ?stream=true} (or {@code Accept: application/x-ndjson}) the build's output is streamed
+     * while it runs.
+     */
+    private void build(ServerRequest req, ServerResponse res, FunctionJson.Parsed parsed,
+                       java.util.function.Function<java.util.function.Consumer<String>, DeployedFunction> action,
+                       int successStatus) {
+        boolean stream = req.query().first("stream").asOptional().map("true"::equalsIgnoreCase).orElse(false)
+                || req.headers().first(HeaderNames.ACCEPT).map(a -> a.contains("application/x-ndjson")).orElse(false);
+        String base = Routes.baseUrl(req, config);
+        if (stream) {
+            BuildStream out = new BuildStream(res);
+            DeployedFunction f;
+            try {
+                f = action.apply(out);
+            } catch (RuntimeException e) {
+                if (!out.started()) {
+                    throw e; // refused before the build began: an ordinary error answer
+                }
+                out.fail(e);
+                return;
+            }
+            ObjectNode body = FunctionJson.render(f, base);
+            granda.latestBuild(f.name()).ifPresent(b -> body.set("build", BuildJson.render(b, false)));
+            out.finish(successStatus, "function", body);
+            return;
+        }
+        StringBuilder log = new StringBuilder();
+        DeployedFunction f;
+        try {
+            f = action.apply(line -> log.append(line).append('\n'));
+        } catch (BuildFailedException e) {
+            ObjectNode body = Responses.errorBody(e.code(), e.getMessage(), "code");
+            body.put("log", e.log());
+            Responses.json(res, 422, body);
+            return;
+        }
+        ObjectNode body = FunctionJson.render(f, base);
+        granda.latestBuild(f.name()).ifPresent(b -> body.set("build", BuildJson.render(b, true)));
+        if (successStatus == 201) {
+            res.header(HeaderNames.LOCATION, "/functions/" + f.name());
+        }
+        res.header(HeaderNames.ETAG, etag(f));
+        Responses.json(res, successStatus, body);
     }
 
     private void list(ServerRequest req, ServerResponse res) {
@@ -92,13 +156,31 @@ public final class FunctionsApiService implements HttpService {
 
     private void update(ServerRequest req, ServerResponse res) {
         String name = req.path().pathParameters().get("name");
-        FunctionSpec spec = readSpec(req, name);
+        FunctionJson.Parsed parsed = readRequest(req, name);
         Optional<String> ifMatch = req.headers().first(HeaderNames.IF_MATCH);
-        DeployedFunction updated = ifMatch.isPresent()
-                ? granda.update(spec, parseRevision(ifMatch.get()))
-                : granda.update(spec);
+        long expected = ifMatch.isPresent() ? parseRevision(ifMatch.get()) : -1;
+        if (parsed.source() != null) {
+            build(req, res, parsed, log -> granda.update(parsed.spec(), expected, parsed.source(), log), 200);
+            return;
+        }
+        DeployedFunction updated = expected >= 0 ? granda.update(parsed.spec(), expected) : granda.update(parsed.spec());
         res.header(HeaderNames.ETAG, etag(updated));
         Responses.json(res, 200, FunctionJson.render(updated, Routes.baseUrl(req, config)));
+    }
+
+    private void source(ServerRequest req, ServerResponse res) {
+        String name = req.path().pathParameters().get("name");
+        FunctionSource source = granda.source(name).orElseThrow(() -> new ApiException(404, "no_source", null,
+                "function '" + name + "' was given as an image, not built from source"));
+        Responses.json(res, 200, BuildJson.render(source));
+    }
+
+    private void latestBuild(ServerRequest req, ServerResponse res) {
+        String name = req.path().pathParameters().get("name");
+        find(req);
+        BuildInfo b = granda.latestBuild(name).orElseThrow(() -> new ApiException(404, "no_build", null,
+                "no build of function '" + name + "' is remembered (builds are kept in memory until a restart)"));
+        Responses.json(res, 200, BuildJson.render(b, true));
     }
 
     private void delete(ServerRequest req, ServerResponse res) {
@@ -157,10 +239,27 @@ public final class FunctionsApiService implements HttpService {
         Responses.json(res, 200, body);
     }
 
-    private FunctionSpec readSpec(ServerRequest req, String nameFromPath) {
+    /** Reads a create or update request: JSON, or multipart with a JSON {@code spec} part and an {@code archive}. */
+    private FunctionJson.Parsed readRequest(ServerRequest req, String nameFromPath) {
+        String type = req.headers().contentType().map(t -> t.mediaType().text()).orElse("");
+        if (type.equalsIgnoreCase("multipart/form-data")) {
+            int limit = granda.options().build().sourceLimits().maxUploadBytes() + config.maxJsonBytes();
+            byte[] body = Bodies.read(req, limit, "upload");
+            Map<String, Multipart.Part> parts = Multipart.parse(
+                    req.headers().first(HeaderNames.CONTENT_TYPE).orElse(""), body);
+            Multipart.Part spec = parts.get("spec");
+            if (spec == null) {
+                throw ApiException.badRequest("invalid_request", "spec",
+                        "a multipart request needs a 'spec' part with the function's JSON");
+            }
+            Multipart.Part archive = parts.get("archive");
+            List<SourceFile> files = archive == null ? null
+                    : SourceArchives.read(archive.content(), granda.options().build().sourceLimits());
+            return FunctionJson.parse(Json.parse(spec.content()), nameFromPath, files, granda.runtimes());
+        }
         Bodies.requireContentType(req, "application/json");
         byte[] body = Bodies.read(req, config.maxJsonBytes(), "request body");
-        return FunctionJson.parseSpec(Json.parse(body), nameFromPath);
+        return FunctionJson.parse(Json.parse(body), nameFromPath, null, granda.runtimes());
     }
 
     private DeployedFunction find(ServerRequest req) {

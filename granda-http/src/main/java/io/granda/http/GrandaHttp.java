@@ -15,7 +15,8 @@ public final class GrandaHttp {
     }
 
     /**
-     * Registers {@code /functions}, {@code /f}, {@code /health} and the original Granda API at {@code /}, and
+     * Registers {@code /functions}, {@code /f}, {@code /health}, {@code /runtimes}, {@code /builds} and the original
+     * Granda API at {@code /}, and
      * answers every other path with a JSON 404.
      *
      * @param routing the routing to add to
@@ -28,6 +29,7 @@ public final class GrandaHttp {
                 .register("/functions", new FunctionsApiService(granda, config))
                 .register("/f", new InvokeService(granda, config))
                 .register("/health", new HealthService(granda))
+                .register("/", new PlatformApiService(granda))
                 .register("/", new LegacyApiService(granda, config));
     }
 

@@ -11,6 +11,10 @@ import io.granda.core.InvocationRecord;
 import io.granda.core.Outcome;
 import io.granda.core.Page;
 import io.granda.core.UsageSummary;
+import io.granda.core.build.BuildFailedException;
+import io.granda.core.build.FunctionSource;
+import io.granda.core.build.LanguageRuntime;
+import io.granda.core.build.SourceFile;
 import io.granda.http.internal.ApiException;
 import io.granda.http.internal.Bodies;
 import io.granda.http.internal.Forms;
@@ -29,6 +33,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -68,6 +73,8 @@ public final class LegacyApiService implements HttpService {
     @Override
     public void routing(HttpRules rules) {
         rules.post("/createFunc", legacy("createFunc", this::createFunc, "path"))
+                .post("/createCodeFunc", legacy("createCodeFunc", this::createCodeFunc, "path"))
+                .options("/createCodeFunc", this::preflight)
                 .get("/funcInvocationCount", legacy("funcInvocationCount", this::invocationCount, "count"))
                 .get("/invocationDetails", legacy("invocationDetails", this::invocationDetails, "data"))
                 .options("/createFunc", this::preflight)
@@ -80,20 +87,7 @@ public final class LegacyApiService implements HttpService {
         Map<String, String> form = Forms.parse(Bodies.read(req, config.maxJsonBytes(), "form body"));
         String name = form.getOrDefault("name", "").trim();
         String image = form.getOrDefault("image", "").trim();
-        String time = form.getOrDefault("time", "").trim();
-        int timeout = DEFAULT_TIMEOUT_SECONDS;
-        if (!time.isEmpty()) {
-            try {
-                timeout = Integer.parseInt(time);
-            } catch (NumberFormatException e) {
-                throw ApiException.badRequest("invalid_request", "time",
-                        "time must be a positive whole number of seconds, was '" + time + "'");
-            }
-            if (timeout <= 0) {
-                throw ApiException.badRequest("invalid_request", "time",
-                        "time must be a positive whole number of seconds, was " + timeout);
-            }
-        }
+        int timeout = timeoutOf(form);
         if (image.isEmpty()) {
             throw new InvalidFunctionSpecException("image", "image is required");
         }
@@ -108,6 +102,56 @@ public final class LegacyApiService implements HttpService {
         body.put("path", Routes.baseUrl(req, config) + Routes.functionPath(created));
         body.put("message", "Function '" + created.name() + "' is ready at this URL");
         Responses.json(res, 200, body);
+    }
+
+    /**
+     * The original "Code" flow: form fields name, description, runtime (the original page sent Go1.7, Go1.6 or Go1.5;
+     * its source also named Python3 and Python2.7; Granda's own runtime names work too), time and code. Builds the
+     * function and answers like {@code /createFunc}.
+     */
+    private void createCodeFunc(ServerRequest req, ServerResponse res) {
+        Bodies.requireContentType(req, "application/x-www-form-urlencoded");
+        Map<String, String> form = Forms.parse(Bodies.read(req, config.maxJsonBytes(), "form body"));
+        String code = form.getOrDefault("code", "");
+        if (code.isBlank()) {
+            throw ApiException.badRequest("invalid_request", "code", "code is required");
+        }
+        String runtimeName = form.getOrDefault("runtime", "").trim();
+        if (runtimeName.isEmpty()) {
+            throw ApiException.badRequest("invalid_request", "runtime", "runtime is required");
+        }
+        LanguageRuntime runtime = granda.runtimes().require(runtimeName);
+        FunctionSpec spec = FunctionSpec.builder(form.getOrDefault("name", "").trim())
+                .description(form.getOrDefault("description", ""))
+                .timeout(Duration.ofSeconds(timeoutOf(form)))
+                .build();
+        FunctionSource source = new FunctionSource(runtime.name(),
+                List.of(SourceFile.text(runtime.handlerFile(), code)));
+        DeployedFunction created = granda.deploy(spec, source, line -> { });
+        ObjectNode body = Json.object();
+        body.put("status", true);
+        body.put("path", Routes.baseUrl(req, config) + Routes.functionPath(created));
+        body.put("message", "Built function '" + created.name() + "' (" + runtime.name() + "); it is ready at this URL");
+        Responses.json(res, 200, body);
+    }
+
+    private static int timeoutOf(Map<String, String> form) {
+        String time = form.getOrDefault("time", "").trim();
+        if (time.isEmpty()) {
+            return DEFAULT_TIMEOUT_SECONDS;
+        }
+        int timeout;
+        try {
+            timeout = Integer.parseInt(time);
+        } catch (NumberFormatException e) {
+            throw ApiException.badRequest("invalid_request", "time",
+                    "time must be a positive whole number of seconds, was '" + time + "'");
+        }
+        if (timeout <= 0) {
+            throw ApiException.badRequest("invalid_request", "time",
+                    "time must be a positive whole number of seconds, was " + timeout);
+        }
+        return timeout;
     }
 
     private void invocationCount(ServerRequest req, ServerResponse res) {
@@ -184,10 +228,11 @@ public final class LegacyApiService implements HttpService {
             try {
                 handler.handle(req, res);
             } catch (ApiException e) {
-                fail(res, e.status(), e.code(), e.getMessage(), e.field(), payloadField);
+                fail(res, e.status(), e.code(), e.getMessage(), e.field(), payloadField, null);
             } catch (GrandaException e) {
                 String field = e instanceof InvalidFunctionSpecException invalid ? legacyField(invalid.field()) : null;
-                fail(res, Responses.statusOf(e), e.code(), e.getMessage(), field, payloadField);
+                fail(res, Responses.statusOf(e), e.code(), e.getMessage(), field, payloadField,
+                        e instanceof BuildFailedException failed ? failed.log() : null);
             } catch (Exception e) {
                 Responses.error(res, e, context);
             }
@@ -199,8 +244,11 @@ public final class LegacyApiService implements HttpService {
     }
 
     private static void fail(ServerResponse res, int status, String code, String message, String field,
-                             String payloadField) {
+                             String payloadField, String log) {
         ObjectNode body = Responses.errorBody(code, message, field);
+        if (log != null) {
+            body.put("log", log);
+        }
         switch (payloadField) {
             case "path" -> {
                 body.put("status", false);

@@ -5,6 +5,7 @@ import io.granda.core.Granda;
 import io.granda.core.GrandaOptions;
 import io.granda.http.GrandaHttp;
 import io.granda.http.GrandaHttpConfig;
+import io.granda.runtimes.Runtimes;
 import io.granda.store.SqliteStore;
 import io.granda.store.SqliteStoreConfig;
 import io.helidon.webserver.WebServer;
@@ -69,7 +70,8 @@ public final class GrandaServer implements AutoCloseable {
             GrandaOptions options = GrandaOptions.DEFAULTS.withLimits(limits)
                     .withMaxPayloadBytes(config.maxPayloadBytes())
                     .withShutdownGrace(config.shutdownGrace())
-                    .withPool(config.pool());
+                    .withPool(config.pool())
+                    .withBuild(config.build());
             granda = Granda.builder()
                     .backendName(config.backend())
                     .backendSettings(backendSettings)
@@ -78,6 +80,7 @@ public final class GrandaServer implements AutoCloseable {
                     .meteringStore(store.metering())
                     .clock(clock)
                     .options(options)
+                    .runtimes(Runtimes.withBaseImages(config.runtimeImages()))
                     .build();
         } catch (RuntimeException e) {
             store.close();

@@ -1,5 +1,6 @@
 package io.granda.server;
 
+import io.granda.core.BuildOptions;
 import io.granda.core.PoolOptions;
 
 import java.nio.file.Path;
@@ -26,6 +27,8 @@ import java.util.Optional;
  * @param maxTimeoutSeconds largest timeout a function may ask for (default 900)
  * @param shutdownGrace     how long shutdown waits for calls under way (default 30 s)
  * @param pool              the warm pool of hot functions: start timeout, total maximum, queue
+ * @param build             builds of functions given as source: parallelism, timeout, network
+ * @param runtimeImages     base image candidates by runtime (or runtime.role), overriding the defaults
  */
 public record ServerConfig(
         int port,
@@ -38,7 +41,9 @@ public record ServerConfig(
         int maxPayloadBytes,
         int maxTimeoutSeconds,
         Duration shutdownGrace,
-        PoolOptions pool) {
+        PoolOptions pool,
+        BuildOptions build,
+        Map<String, List<String>> runtimeImages) {
 
     /** One configurable option: flag name, variable name, default, help. */
     record Option(String name, String defaultValue, String help) {
@@ -65,7 +70,13 @@ public record ServerConfig(
             new Option("start-timeout-seconds", "10", "longest a hot instance may take to become ready"),
             new Option("max-instances", "100", "most hot instances of all functions at once"),
             new Option("queue-capacity", "256", "calls of one hot function that may wait for an instance"),
-            new Option("max-queue-wait-seconds", "10", "longest a call waits for a free hot instance"));
+            new Option("max-queue-wait-seconds", "10", "longest a call waits for a free hot instance"),
+            new Option("max-concurrent-builds", "2", "builds of functions from source that may run at once"),
+            new Option("build-timeout-seconds", "600", "longest one build may take"),
+            new Option("build-network", "true", "whether builds may reach the network to install dependencies"),
+            new Option("runtime-images", "", "base images by runtime, best first, e.g. "
+                    + "'python=python:3.12-slim,granda-base/python:3.11-bookworm;go.run=debian:bookworm-slim' "
+                    + "(default: the official image, then the local equivalent)"));
 
     /** A flag or variable had a value that cannot be used; the message says which and why. */
     public static final class InvalidConfigException extends RuntimeException {
@@ -127,7 +138,12 @@ public record ServerConfig(
                         intValue(values, "queue-capacity", 1, 1_000_000),
                         Duration.ofSeconds(intValue(values, "max-queue-wait-seconds", 0, 3600)),
                         Duration.ofSeconds(intValue(values, "start-timeout-seconds", 1, 3600)),
-                        PoolOptions.DEFAULTS.maintenancePeriod()));
+                        PoolOptions.DEFAULTS.maintenancePeriod()),
+                new BuildOptions(intValue(values, "max-concurrent-builds", 1, 64),
+                        Duration.ofSeconds(intValue(values, "build-timeout-seconds", 10, 86_400)),
+                        booleanValue(values, "build-network"), BuildOptions.DEFAULTS.sourceLimits(),
+                        BuildOptions.DEFAULTS.recentBuilds()),
+                runtimeImages(values.get("runtime-images")));
     }
 
     /** @return the help text listing every option with its flag, variable and default */
@@ -151,6 +167,37 @@ public record ServerConfig(
         } catch (NumberFormatException e) {
             throw new InvalidConfigException(name + " must be a whole number from " + min + " to " + max + ", was '" + v + "'");
         }
+    }
+
+    private static boolean booleanValue(Map<String, String> values, String name) {
+        String v = values.get(name).trim().toLowerCase(Locale.ROOT);
+        return switch (v) {
+            case "true", "yes", "1" -> true;
+            case "false", "no", "0" -> false;
+            default -> throw new InvalidConfigException(name + " must be true or false, was '" + v + "'");
+        };
+    }
+
+    /** Parses {@code runtime[.role]=image,image;...}. */
+    static Map<String, List<String>> runtimeImages(String text) {
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        if (text == null || text.isBlank()) {
+            return out;
+        }
+        for (String entry : text.split(";")) {
+            if (entry.isBlank()) {
+                continue;
+            }
+            int eq = entry.indexOf('=');
+            List<String> images = eq < 0 ? List.of() : java.util.Arrays.stream(entry.substring(eq + 1).split(","))
+                    .map(String::trim).filter(i -> !i.isEmpty()).toList();
+            if (eq <= 0 || images.isEmpty()) {
+                throw new InvalidConfigException("runtime-images entry '" + entry.trim()
+                        + "' must look like runtime=image[,image...] (or runtime.role=...)");
+            }
+            out.put(entry.substring(0, eq).trim(), images);
+        }
+        return out;
     }
 
     private static String nonEmpty(Map<String, String> values, String name) {

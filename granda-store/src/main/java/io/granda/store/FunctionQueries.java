@@ -4,6 +4,8 @@ import io.granda.core.DeployedFunction;
 import io.granda.core.ExecutionMode;
 import io.granda.core.FunctionSpec;
 import io.granda.core.ScalingPolicy;
+import io.granda.core.build.FunctionSource;
+import io.granda.core.build.SourceFile;
 import io.granda.core.StoreException;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.statement.PreparedBatch;
@@ -28,7 +30,7 @@ final class FunctionQueries {
     private static final String SELECT_FUNCTIONS = """
             SELECT f.id, f.name, f.route_id, f.created_at_us,
                    r.revision, r.description, r.image, r.mode, r.timeout_seconds, r.timeout_nanos, r.memory_mb,
-                   r.keep_alive_ms, r.min_instances, r.max_instances, r.concurrency,
+                   r.keep_alive_ms, r.min_instances, r.max_instances, r.concurrency, r.runtime,
                    r.made_at_us, e.name AS env_name, e.value AS env_value
             FROM functions f
             JOIN function_revisions r ON r.function_id = f.id AND %s
@@ -93,6 +95,35 @@ final class FunctionQueries {
                 .execute();
     }
 
+    /** Stores the files a revision was built from. */
+    static void insertSource(Handle h, DeployedFunction f, FunctionSource source) {
+        PreparedBatch batch = h.prepareBatch("""
+                INSERT INTO function_source_files (function_id, revision, path, content)
+                VALUES (:id, :revision, :path, :content)""");
+        for (SourceFile file : source.files()) {
+            batch.bind("id", f.id()).bind("revision", f.revision()).bind("path", file.path())
+                    .bind("content", file.content()).add();
+        }
+        batch.execute();
+    }
+
+    /** @return the files a revision was built from, with its runtime; empty for an image or an unknown revision */
+    static Optional<FunctionSource> source(Handle h, String functionId, long revision) {
+        Optional<String> runtime = h.createQuery("""
+                        SELECT runtime FROM function_revisions WHERE function_id = :id AND revision = :revision""")
+                .bind("id", functionId).bind("revision", revision).mapTo(String.class).findOne();
+        if (runtime.isEmpty() || runtime.get().isEmpty()) {
+            return Optional.empty();
+        }
+        List<SourceFile> files = h.createQuery("""
+                        SELECT path, content FROM function_source_files
+                        WHERE function_id = :id AND revision = :revision ORDER BY path""")
+                .bind("id", functionId).bind("revision", revision)
+                .map((rs, ctx) -> new SourceFile(rs.getString("path"), rs.getBytes("content")))
+                .list();
+        return Optional.of(new FunctionSource(runtime.get(), files));
+    }
+
     /** Deletes a function; its revisions and their environments go with it (ON DELETE CASCADE). */
     static void delete(Handle h, String id) {
         h.createUpdate("DELETE FROM functions WHERE id = :id").bind("id", id).execute();
@@ -103,9 +134,9 @@ final class FunctionQueries {
         h.createUpdate("""
                         INSERT INTO function_revisions (function_id, revision, name, description, image, mode,
                             timeout_seconds, timeout_nanos, memory_mb, keep_alive_ms, min_instances, max_instances,
-                            concurrency, made_at_us)
+                            concurrency, runtime, made_at_us)
                         VALUES (:id, :revision, :name, :description, :image, :mode, :seconds, :nanos, :memory,
-                            :keepAlive, :minInstances, :maxInstances, :concurrency, :made)""")
+                            :keepAlive, :minInstances, :maxInstances, :concurrency, :runtime, :made)""")
                 .bind("id", f.id()).bind("revision", f.revision()).bind("name", s.name())
                 .bind("description", s.description()).bind("image", s.image()).bind("mode", s.mode().name())
                 .bind("seconds", s.timeout().getSeconds()).bind("nanos", s.timeout().getNano())
@@ -114,6 +145,7 @@ final class FunctionQueries {
                 .bind("minInstances", s.scaling().minInstances())
                 .bind("maxInstances", s.scaling().maxInstances())
                 .bind("concurrency", s.scaling().concurrency())
+                .bind("runtime", s.runtime())
                 .bind("made", EpochMicros.of(f.updatedAt()))
                 .execute();
         if (s.env().isEmpty()) {
@@ -133,7 +165,7 @@ final class FunctionQueries {
     /** One joined row: a revision's columns and at most one environment variable. */
     private record Row(String id, String name, String routeId, long createdAtUs, long revision, String description,
                        String image, String mode, long timeoutSeconds, long timeoutNanos, int memoryMb,
-                       ScalingPolicy scaling, long madeAtUs, String envName, String envValue) {
+                       ScalingPolicy scaling, String runtime, long madeAtUs, String envName, String envValue) {
     }
 
     private static List<DeployedFunction> query(Handle h, String sql, String key) {
@@ -147,7 +179,7 @@ final class FunctionQueries {
                         rs.getLong("timeout_seconds"), rs.getLong("timeout_nanos"), rs.getInt("memory_mb"),
                         new ScalingPolicy(Duration.ofMillis(rs.getLong("keep_alive_ms")), rs.getInt("min_instances"),
                                 rs.getInt("max_instances"), rs.getInt("concurrency")),
-                        rs.getLong("made_at_us"), rs.getString("env_name"), rs.getString("env_value")))
+                        rs.getString("runtime"), rs.getLong("made_at_us"), rs.getString("env_name"), rs.getString("env_value")))
                 .list();
         // Rows of one revision are adjacent (ordered by name or revision, then position): fold each run.
         List<DeployedFunction> out = new ArrayList<>();
@@ -175,7 +207,7 @@ final class FunctionQueries {
                     + r.mode() + "', which this Granda does not know");
         }
         FunctionSpec spec = new FunctionSpec(r.name(), r.description(), r.image(), mode,
-                Duration.ofSeconds(r.timeoutSeconds(), r.timeoutNanos()), r.memoryMb(), env, r.scaling());
+                Duration.ofSeconds(r.timeoutSeconds(), r.timeoutNanos()), r.memoryMb(), env, r.scaling(), r.runtime());
         return new DeployedFunction(r.id(), r.name(), r.revision(), r.routeId(), spec,
                 EpochMicros.toInstant(r.createdAtUs()), EpochMicros.toInstant(r.madeAtUs()));
     }

@@ -6,6 +6,7 @@ import io.granda.core.FunctionNotFoundException;
 import io.granda.core.FunctionSpec;
 import io.granda.core.RevisionConflictException;
 import io.granda.core.StoreException;
+import io.granda.core.build.FunctionSource;
 import io.granda.core.Ids;
 import io.granda.core.spi.ComponentHealth;
 import io.granda.core.spi.FunctionRegistry;
@@ -36,7 +37,7 @@ public final class SqliteFunctionRegistry implements FunctionRegistry, HealthChe
     }
 
     @Override
-    public DeployedFunction create(FunctionSpec spec) {
+    public DeployedFunction create(FunctionSpec spec, FunctionSource source) {
         Objects.requireNonNull(spec, "spec");
         return store.write("create function " + spec.name(), h -> {
             // The writer transaction is IMMEDIATE, so nobody can create the name between this check and the insert.
@@ -47,6 +48,9 @@ public final class SqliteFunctionRegistry implements FunctionRegistry, HealthChe
             DeployedFunction created = new DeployedFunction(Ids.newTimeOrderedId(now), spec.name(), 1,
                     Ids.newRouteId(spec.name()), spec, now, now);
             FunctionQueries.insertFunction(h, created);
+            if (source != null) {
+                FunctionQueries.insertSource(h, created, source);
+            }
             return created;
         });
     }
@@ -60,6 +64,11 @@ public final class SqliteFunctionRegistry implements FunctionRegistry, HealthChe
     public Optional<DeployedFunction> findByRoute(String routeId) {
         // The route is the function's secret: it stays out of messages.
         return store.read("find a function by route", h -> FunctionQueries.findByRoute(h, routeId));
+    }
+
+    @Override
+    public Optional<FunctionSource> source(String functionId, long revision) {
+        return store.read("read the source of a function", h -> FunctionQueries.source(h, functionId, revision));
     }
 
     @Override
@@ -79,7 +88,7 @@ public final class SqliteFunctionRegistry implements FunctionRegistry, HealthChe
     }
 
     @Override
-    public DeployedFunction update(FunctionSpec spec, long expectedRevision) {
+    public DeployedFunction update(FunctionSpec spec, long expectedRevision, FunctionSource source) {
         Objects.requireNonNull(spec, "spec");
         return store.write("update function " + spec.name(), h -> {
             FunctionQueries.Head head = FunctionQueries.head(h, spec.name()).orElseThrow(
@@ -91,6 +100,9 @@ public final class SqliteFunctionRegistry implements FunctionRegistry, HealthChe
             DeployedFunction next = new DeployedFunction(head.id(), spec.name(), head.revision() + 1,
                     head.routeId(), spec, head.createdAt(), EpochMicros.truncate(clock.instant()));
             FunctionQueries.insertNextRevision(h, next);
+            if (source != null) {
+                FunctionQueries.insertSource(h, next, source);
+            }
             return next;
         });
     }

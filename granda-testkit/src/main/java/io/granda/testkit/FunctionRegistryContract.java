@@ -7,6 +7,8 @@ import io.granda.core.FunctionLimits;
 import io.granda.core.FunctionNotFoundException;
 import io.granda.core.FunctionSpec;
 import io.granda.core.RevisionConflictException;
+import io.granda.core.build.FunctionSource;
+import io.granda.core.build.SourceFile;
 import io.granda.core.spi.FunctionRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -29,6 +31,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -416,6 +419,42 @@ public abstract class FunctionRegistryContract {
     }
 
     // ---- helpers ----
+
+    @Test
+    void theSourceOfABuiltFunctionIsKeptWithEachRevision() {
+        FunctionSource v1 = new FunctionSource("python", List.of(
+                SourceFile.text("handler.py", "def handle(request):\n    return 'v1'\n"),
+                SourceFile.text("requirements.txt", "requests\n"),
+                new SourceFile("lib/data.bin", new byte[] {0, 1, 2, (byte) 255})));
+        DeployedFunction created = registry().create(spec("built").toBuilder().runtime("python").build(), v1);
+        assertEquals("python", registry().find("built").orElseThrow().spec().runtime());
+        FunctionSource read = registry().source(created.id(), 1).orElseThrow();
+        assertEquals("python", read.runtime());
+        assertEquals(3, read.files().size());
+        assertArrayEquals(v1.file("lib/data.bin").orElseThrow().content(),
+                read.file("lib/data.bin").orElseThrow().content());
+        assertEquals("requests\n", read.file("requirements.txt").orElseThrow().contentAsString());
+
+        FunctionSource v2 = new FunctionSource("python", List.of(SourceFile.text("handler.py", "v2")));
+        DeployedFunction updated = registry().update(created.spec(), 1, v2);
+        assertEquals(List.of("handler.py"), registry().source(created.id(), updated.revision()).orElseThrow()
+                .files().stream().map(SourceFile::path).toList());
+        assertEquals(3, registry().source(created.id(), 1).orElseThrow().files().size(),
+                "an older revision keeps its own source");
+
+        registry().delete("built");
+        assertTrue(registry().source(created.id(), 1).isEmpty());
+        assertTrue(registry().source(created.id(), 2).isEmpty());
+    }
+
+    @Test
+    void aFunctionGivenAsAnImageHasNoSource() {
+        DeployedFunction f = registry().create(spec("plain"));
+        assertEquals("", f.spec().runtime());
+        assertTrue(registry().source(f.id(), 1).isEmpty());
+        assertTrue(registry().source("no-such-id", 1).isEmpty());
+        assertTrue(registry().source(f.id(), 7).isEmpty());
+    }
 
     /** @return a spec with the given name and a plain image; every other field at its default */
     protected static FunctionSpec spec(String name) {

@@ -5,6 +5,7 @@ import io.granda.core.FunctionAlreadyExistsException;
 import io.granda.core.FunctionNotFoundException;
 import io.granda.core.FunctionSpec;
 import io.granda.core.RevisionConflictException;
+import io.granda.core.build.FunctionSource;
 import io.granda.core.Ids;
 import io.granda.core.spi.FunctionRegistry;
 
@@ -27,6 +28,8 @@ public final class InMemoryFunctionRegistry implements FunctionRegistry {
     private final ReentrantLock lock = new ReentrantLock();
     private final TreeMap<String, DeployedFunction> byName = new TreeMap<>();
     private final Map<String, String> nameByRoute = new HashMap<>();
+    /** Sources by "functionId@revision". */
+    private final Map<String, FunctionSource> sources = new HashMap<>();
 
     /** A registry on the system clock. */
     public InMemoryFunctionRegistry() {
@@ -39,7 +42,7 @@ public final class InMemoryFunctionRegistry implements FunctionRegistry {
     }
 
     @Override
-    public DeployedFunction create(FunctionSpec spec) {
+    public DeployedFunction create(FunctionSpec spec, FunctionSource source) {
         lock.lock();
         try {
             if (byName.containsKey(spec.name())) {
@@ -50,6 +53,9 @@ public final class InMemoryFunctionRegistry implements FunctionRegistry {
                     Ids.newRouteId(spec.name()), spec, now, now);
             byName.put(created.name(), created);
             nameByRoute.put(created.routeId(), created.name());
+            if (source != null) {
+                sources.put(created.id() + "@" + created.revision(), source);
+            }
             return created;
         } finally {
             lock.unlock();
@@ -78,6 +84,16 @@ public final class InMemoryFunctionRegistry implements FunctionRegistry {
     }
 
     @Override
+    public Optional<FunctionSource> source(String functionId, long revision) {
+        lock.lock();
+        try {
+            return Optional.ofNullable(sources.get(functionId + "@" + revision));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
     public List<DeployedFunction> list() {
         lock.lock();
         try {
@@ -88,7 +104,7 @@ public final class InMemoryFunctionRegistry implements FunctionRegistry {
     }
 
     @Override
-    public DeployedFunction update(FunctionSpec spec, long expectedRevision) {
+    public DeployedFunction update(FunctionSpec spec, long expectedRevision, FunctionSource source) {
         lock.lock();
         try {
             DeployedFunction current = byName.get(spec.name());
@@ -102,6 +118,9 @@ public final class InMemoryFunctionRegistry implements FunctionRegistry {
             DeployedFunction next = new DeployedFunction(current.id(), current.name(), current.revision() + 1,
                     current.routeId(), spec, current.createdAt(), clock.instant());
             byName.put(next.name(), next);
+            if (source != null) {
+                sources.put(next.id() + "@" + next.revision(), source);
+            }
             return next;
         } finally {
             lock.unlock();
@@ -115,6 +134,7 @@ public final class InMemoryFunctionRegistry implements FunctionRegistry {
             DeployedFunction removed = byName.remove(name);
             if (removed != null) {
                 nameByRoute.remove(removed.routeId());
+                sources.keySet().removeIf(key -> key.startsWith(removed.id() + "@"));
             }
             return Optional.ofNullable(removed);
         } finally {

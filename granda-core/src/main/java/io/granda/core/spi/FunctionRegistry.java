@@ -6,6 +6,7 @@ import io.granda.core.FunctionNotFoundException;
 import io.granda.core.FunctionSpec;
 import io.granda.core.RevisionConflictException;
 import io.granda.core.StoreException;
+import io.granda.core.build.FunctionSource;
 
 import java.util.List;
 import java.util.Optional;
@@ -23,13 +24,35 @@ public interface FunctionRegistry {
 
     /**
      * Registers a new function at revision 1 with a new id and a new unguessable route id (see
-     * {@link io.granda.core.Ids#newRouteId(String)}).
+     * {@link io.granda.core.Ids#newRouteId(String)}), with the source it was built from, if any, in the same
+     * transaction.
+     *
+     * @param spec   a validated spec
+     * @param source the source the function's image was built from, {@code null} for a function given as an image
+     * @return the registered function
+     * @throws FunctionAlreadyExistsException when a function of that name exists
+     */
+    DeployedFunction create(FunctionSpec spec, FunctionSource source);
+
+    /**
+     * Registers a function given as an image; see {@link #create(FunctionSpec, FunctionSource)}.
      *
      * @param spec a validated spec
      * @return the registered function
      * @throws FunctionAlreadyExistsException when a function of that name exists
      */
-    DeployedFunction create(FunctionSpec spec);
+    default DeployedFunction create(FunctionSpec spec) {
+        return create(spec, null);
+    }
+
+    /**
+     * The source a revision was built from.
+     *
+     * @param functionId the function's id
+     * @param revision   one of its revisions
+     * @return the source, empty for a function given as an image, or an unknown function or revision
+     */
+    Optional<FunctionSource> source(String functionId, long revision);
 
     /**
      * @param name a function name
@@ -49,15 +72,30 @@ public interface FunctionRegistry {
     List<DeployedFunction> list();
 
     /**
-     * Replaces a function's spec, making revision {@code expectedRevision + 1}. The name cannot change.
+     * Replaces a function's spec, making revision {@code expectedRevision + 1}, with the source the new revision was
+     * built from, if any, in the same transaction. The name cannot change.
      *
      * @param spec             a validated spec whose name is the function's name
      * @param expectedRevision the revision the caller last saw; guards against lost updates
+     * @param source           the new revision's source, {@code null} for an image
      * @return the new revision
      * @throws FunctionNotFoundException  when no function has that name
      * @throws RevisionConflictException when the current revision is not {@code expectedRevision}
      */
-    DeployedFunction update(FunctionSpec spec, long expectedRevision);
+    DeployedFunction update(FunctionSpec spec, long expectedRevision, FunctionSource source);
+
+    /**
+     * Replaces a function's spec with an image; see {@link #update(FunctionSpec, long, FunctionSource)}.
+     *
+     * @param spec             a validated spec whose name is the function's name
+     * @param expectedRevision the revision the caller last saw
+     * @return the new revision
+     * @throws FunctionNotFoundException  when no function has that name
+     * @throws RevisionConflictException when the current revision is not {@code expectedRevision}
+     */
+    default DeployedFunction update(FunctionSpec spec, long expectedRevision) {
+        return update(spec, expectedRevision, null);
+    }
 
     /**
      * Removes a function. Its route stops resolving at once; its invocation records are kept.

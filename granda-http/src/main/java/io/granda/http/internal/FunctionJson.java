@@ -6,10 +6,16 @@ import io.granda.core.DeployedFunction;
 import io.granda.core.ExecutionMode;
 import io.granda.core.FunctionSpec;
 import io.granda.core.ScalingPolicy;
+import io.granda.core.build.FunctionSource;
+import io.granda.core.build.LanguageRuntime;
+import io.granda.core.build.RuntimeCatalog;
+import io.granda.core.build.SourceFile;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -23,7 +29,99 @@ public final class FunctionJson {
 
     /** Fields a create or update request may carry. */
     static final Set<String> FIELDS = Set.of("name", "description", "image", "mode", "timeoutSeconds", "memoryMb",
-            "env", "keepAliveSeconds", "minInstances", "maxInstances", "concurrency");
+            "env", "keepAliveSeconds", "minInstances", "maxInstances", "concurrency", "runtime", "code", "files",
+            "dependencies");
+
+    /**
+     * A create or update request: the spec, and for a function built from source its source.
+     *
+     * @param spec   the spec (for a source function its image is empty: Granda builds it)
+     * @param source the source, null for a function given as an image
+     */
+    public record Parsed(FunctionSpec spec, FunctionSource source) {
+    }
+
+    /**
+     * Reads a request that may describe a function given as an image or as source code.
+     *
+     * @param body         the parsed body
+     * @param nameFromPath the name in the URL for an update, {@code null} for a create
+     * @param archive      files from an uploaded archive, or null
+     * @param runtimes     the runtimes, to put inline code and dependencies in the right files
+     * @return the spec and the source, if any
+     * @throws ApiException 400 naming the field that is wrong
+     */
+    public static Parsed parse(JsonNode body, String nameFromPath, List<SourceFile> archive, RuntimeCatalog runtimes) {
+        if (!body.isObject()) {
+            throw ApiException.badRequest("invalid_request", null,
+                    "request body must be a JSON object, not " + kind(body));
+        }
+        String runtimeName = optionalString(body, "runtime");
+        boolean hasCode = body.hasNonNull("code") || body.hasNonNull("files") || body.hasNonNull("dependencies")
+                || archive != null;
+        if (runtimeName == null) {
+            if (hasCode) {
+                throw ApiException.badRequest("invalid_request", "runtime",
+                        "runtime is required with code, files, dependencies or an archive");
+            }
+            return new Parsed(parseSpec(body, nameFromPath), null);
+        }
+        if (body.hasNonNull("image")) {
+            throw ApiException.badRequest("invalid_request", "image",
+                    "give either an image, or a runtime with code: not both");
+        }
+        String mode = optionalString(body, "mode");
+        if (mode != null && !mode.equalsIgnoreCase("hot")) {
+            throw ApiException.badRequest("invalid_request", "mode",
+                    "functions built from source always run hot; mode must be \"hot\" or absent");
+        }
+        LanguageRuntime runtime = runtimes.require(runtimeName);
+        List<SourceFile> files = new ArrayList<>();
+        if (archive != null) {
+            files.addAll(archive);
+        }
+        String code = optionalString(body, "code");
+        if (code != null) {
+            files.removeIf(f -> f.path().equals(runtime.handlerFile()));
+            files.add(SourceFile.text(runtime.handlerFile(), code));
+        }
+        JsonNode more = body.get("files");
+        if (more != null && !more.isNull()) {
+            if (!more.isObject()) {
+                throw ApiException.badRequest("invalid_request", "files",
+                        "files must be an object of file paths to text contents, not " + kind(more));
+            }
+            for (Iterator<Map.Entry<String, JsonNode>> it = more.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                if (!e.getValue().isTextual()) {
+                    throw ApiException.badRequest("invalid_request", "files",
+                            "the content of file '" + e.getKey() + "' must be a string, not " + kind(e.getValue()));
+                }
+                String path = e.getKey();
+                files.removeIf(f -> f.path().equals(path));
+                files.add(SourceFile.text(path, e.getValue().textValue()));
+            }
+        }
+        String dependencies = optionalString(body, "dependencies");
+        if (dependencies != null) {
+            String manifest = runtime.manifestFile().orElseThrow(() -> ApiException.badRequest("invalid_request",
+                    "dependencies", "runtime " + runtime.name() + " has no dependency manifest"));
+            files.removeIf(f -> f.path().equals(manifest));
+            files.add(SourceFile.text(manifest, dependencies));
+        }
+        if (files.isEmpty()) {
+            throw ApiException.badRequest("invalid_request", "code",
+                    "code is required: inline (code, files) or as an uploaded archive");
+        }
+        ObjectNode withoutSource = body.deepCopy();
+        for (String f : List.of("runtime", "code", "files", "dependencies", "mode")) {
+            withoutSource.remove(f);
+        }
+        withoutSource.put("image", "granda-fn/placeholder:build");
+        FunctionSpec spec = parseSpec(withoutSource, nameFromPath).toBuilder().image("")
+                .mode(ExecutionMode.HOT).runtime(runtime.name()).build();
+        return new Parsed(spec, new FunctionSource(runtime.name(), files));
+    }
 
     private FunctionJson() {
     }
@@ -205,6 +303,10 @@ public final class FunctionJson {
         n.put("memoryMb", s.memoryMb());
         ObjectNode env = n.putObject("env");
         s.env().forEach(env::put);
+        n.put("kind", s.fromSource() ? "code" : "image");
+        if (s.fromSource()) {
+            n.put("runtime", s.runtime());
+        }
         n.put("keepAliveSeconds", s.scaling().keepAlive().toSeconds());
         n.put("minInstances", s.scaling().minInstances());
         n.put("maxInstances", s.scaling().maxInstances());

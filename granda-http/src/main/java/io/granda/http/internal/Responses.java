@@ -13,7 +13,9 @@ import io.granda.core.NoCapacityException;
 import io.granda.core.PayloadTooLargeException;
 import io.granda.core.RevisionConflictException;
 import io.granda.core.ShuttingDownException;
+import io.granda.core.RuntimeUnavailableException;
 import io.granda.core.StoreException;
+import io.granda.core.build.BuildFailedException;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.Handler;
@@ -74,6 +76,9 @@ public final class Responses {
             if (e instanceof FunctionNotReadyException notReady) {
                 body.put("logTail", notReady.logTail());
             }
+            if (e instanceof BuildFailedException failed) {
+                body.put("log", failed.log());
+            }
             json(res, status, body);
             return;
         }
@@ -89,6 +94,9 @@ public final class Responses {
 
     /** @return the HTTP status a platform failure answers with */
     public static int statusOf(GrandaException e) {
+        if (e.code().equals("payload_too_large")) {
+            return 413; // uploads too large, whatever type says so
+        }
         return switch (e) {
             case InvalidFunctionSpecException ignored -> 400;
             case FunctionNotFoundException ignored -> 404;
@@ -98,6 +106,8 @@ public final class Responses {
             case ImageUnavailableException ignored -> 422;
             case NoCapacityException ignored -> 429;
             case FunctionNotReadyException ignored -> 502;
+            case BuildFailedException ignored -> 422;
+            case RuntimeUnavailableException ignored -> 503;
             case BackendUnavailableException ignored -> 503;
             case ShuttingDownException ignored -> 503;
             case StoreException ignored -> 503;

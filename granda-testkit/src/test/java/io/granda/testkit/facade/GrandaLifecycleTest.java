@@ -216,8 +216,13 @@ class GrandaLifecycleTest {
     private record ClosingRegistry(FunctionRegistry delegate, AtomicInteger closes)
             implements FunctionRegistry, AutoCloseable {
         @Override
-        public DeployedFunction create(FunctionSpec spec) {
-            return delegate.create(spec);
+        public DeployedFunction create(FunctionSpec spec, io.granda.core.build.FunctionSource source) {
+            return delegate.create(spec, source);
+        }
+
+        @Override
+        public Optional<io.granda.core.build.FunctionSource> source(String functionId, long revision) {
+            return delegate.source(functionId, revision);
         }
 
         @Override
@@ -236,8 +241,9 @@ class GrandaLifecycleTest {
         }
 
         @Override
-        public DeployedFunction update(FunctionSpec spec, long expectedRevision) {
-            return delegate.update(spec, expectedRevision);
+        public DeployedFunction update(FunctionSpec spec, long expectedRevision,
+                                       io.granda.core.build.FunctionSource source) {
+            return delegate.update(spec, expectedRevision, source);
         }
 
         @Override

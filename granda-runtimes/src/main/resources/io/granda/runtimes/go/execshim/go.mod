@@ -1,0 +1,3 @@
+module granda.io/execshim
+
+go 1.19
