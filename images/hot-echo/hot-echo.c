@@ -10,6 +10,7 @@
  *   /crash          exit(3) without answering              /big/<n>   answer n bytes of 'x'
  *   /garbage        answer something that is not HTTP      /env/NAME  answer the value of an env variable
  *   /hang           never answer                           /headers   answer the request's headers, one a line
+ *   /spin/<ms>      use that much CPU time (busy), then answer
  *
  * At start: HOT_ECHO_EXIT_AT_START=<code> exits at once, HOT_ECHO_NEVER_READY=1 never listens,
  * HOT_ECHO_INIT_MS=<ms> sleeps before listening.
@@ -161,6 +162,19 @@ static void sleep_ms(size_t ms)
     struct timespec left = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
     while (nanosleep(&left, &left) < 0 && errno == EINTR)
         ;
+}
+
+/* Busy for ms of this thread's CPU time (not wall time: a descheduled thread keeps spinning until it has used it). */
+static void spin_ms(size_t ms)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+    volatile unsigned long sink = 0;
+    do {
+        for (int i = 0; i < 10000; i++)
+            sink += (unsigned long)i;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    } while ((t.tv_sec - t0.tv_sec) * 1000L + (t.tv_nsec - t0.tv_nsec) / 1000000L < (long)ms);
 }
 
 /* Writes every byte of the iovecs (a socket may take a big response in several goes). Modifies iov. */
@@ -703,6 +717,12 @@ static bool respond(struct conn *c, const struct request *req)
         if (!parse_decimal(arg, SLEEP_MAX_MS, &n))
             return respond_text(c, req, 400, lit("bad sleep milliseconds\n"));
         sleep_ms(n);
+        return respond_echo(c, req, 200, false);
+    }
+    if (strip_prefix(req->path, "/spin/", &arg)) {
+        if (!parse_decimal(arg, SLEEP_MAX_MS, &n))
+            return respond_text(c, req, 400, lit("bad spin milliseconds\n"));
+        spin_ms(n);
         return respond_echo(c, req, 200, false);
     }
     if (slice_eq(req->path, "/crash"))

@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 
 /**
  * A whole Granda server (SQLite store, Docker backend, HTTP on an ephemeral loopback port) started in this JVM for a
@@ -74,6 +75,16 @@ public final class BenchServer implements AutoCloseable {
      * @throws IllegalStateException when the image is missing (the message says how to build it)
      */
     public static BenchServer start(String... extraArgs) {
+        return start(UnaryOperator.identity(), extraArgs);
+    }
+
+    /**
+     * Starts a server whose platform is adjusted in code, e.g. with another metering store.
+     *
+     * @param customize applied to the platform's builder last
+     * @param extraArgs more server flags
+     */
+    public static BenchServer start(UnaryOperator<Granda.Builder> customize, String... extraArgs) {
         DockerEngine engine = DockerEngine.connect();
         if (!engine.hasImage(image())) {
             engine.close();
@@ -88,7 +99,7 @@ public final class BenchServer implements AutoCloseable {
         System.arraycopy(extraArgs, 0, args, base.length, extraArgs.length);
         GrandaServer server;
         try {
-            server = GrandaServer.start(ServerConfig.from(args, Map.of()));
+            server = GrandaServer.start(ServerConfig.from(args, Map.of()), customize);
         } catch (RuntimeException e) {
             engine.close();
             ScratchDirectory.deleteQuietly(dataDir);

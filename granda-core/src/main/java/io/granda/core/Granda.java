@@ -6,37 +6,43 @@ import io.granda.core.build.ImageBuilder;
 import io.granda.core.build.LanguageRuntime;
 import io.granda.core.build.RuntimeCatalog;
 import io.granda.core.internal.FunctionCache;
-import io.granda.core.internal.build.FunctionBuilds;
 import io.granda.core.internal.InFlightCalls;
 import io.granda.core.internal.InvocationRecorder;
 import io.granda.core.internal.RunModeInvoker;
+import io.granda.core.internal.build.FunctionBuilds;
 import io.granda.core.internal.hot.HotInvoker;
+import io.granda.core.internal.hot.InstanceState;
 import io.granda.core.internal.hot.WarmPool;
 import io.granda.core.memory.InMemoryFunctionRegistry;
 import io.granda.core.memory.InMemoryMeteringStore;
 import io.granda.core.spi.Backend;
 import io.granda.core.spi.BackendCapability;
-import io.granda.core.spi.ComponentHealth;
 import io.granda.core.spi.BackendProvider;
 import io.granda.core.spi.ComponentHealth;
-import io.granda.core.spi.HealthCheck;
 import io.granda.core.spi.FunctionRegistry;
+import io.granda.core.spi.HealthCheck;
 import io.granda.core.spi.Invoker;
 import io.granda.core.spi.MeteringStore;
+import io.granda.core.spi.PlatformListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.ServiceLoader;
-import java.util.function.Consumer;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 /**
  * The platform, as an application embeds it: deploy functions, invoke them, list and delete them, read what they
@@ -77,6 +83,9 @@ public final class Granda implements AutoCloseable {
     /** Null when there is no image builder: functions can then only be images. */
     private final FunctionBuilds builds;
     private final InvocationRecorder recorder;
+    private final List<PlatformListener> listeners;
+    /** Purges metering data past its retention, every {@link MeteringOptions#purgeInterval()}. */
+    private final ScheduledExecutorService retention;
     private final InFlightCalls inFlight = new InFlightCalls();
     private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -92,7 +101,9 @@ public final class Granda implements AutoCloseable {
         this.runtimes = b.runtimes;
         ImageBuilder imageBuilder = b.imageBuilder != null ? b.imageBuilder
                 : backend instanceof ImageBuilder fromBackend ? fromBackend : null;
-        this.builds = imageBuilder == null ? null : new FunctionBuilds(imageBuilder, backend, options.build(), clock);
+        this.listeners = List.copyOf(b.listeners);
+        this.builds = imageBuilder == null ? null
+                : new FunctionBuilds(imageBuilder, backend, options.build(), clock, this::tellBuildFinished);
         if (backend.capabilities().contains(BackendCapability.HOT_INSTANCES)) {
             this.pool = new WarmPool(backend, clock, options.pool(), HotInvoker::closeConnections);
             this.hotInvoker = new HotInvoker(pool, backend, clock, options.maxOutputBytes(), options.maxLogTailBytes());
@@ -100,7 +111,34 @@ public final class Granda implements AutoCloseable {
             this.pool = null;
             this.hotInvoker = null;
         }
-        this.recorder = new InvocationRecorder(meteringStore, options.recorderCapacity(), options.recorderBatchSize());
+        this.recorder = new InvocationRecorder(meteringStore, options.recorderCapacity(), options.recorderBatchSize(),
+                this::tellInvocationsStored);
+        this.retention = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().name("granda-metering-retention").daemon(true).factory());
+        long everyMillis = options.metering().purgeInterval().toMillis();
+        // The first purge waits a little: start-up has better things to do than delete old rows.
+        retention.scheduleWithFixedDelay(this::purgeExpiredQuietly, Math.min(everyMillis, 60_000), everyMillis,
+                TimeUnit.MILLISECONDS);
+    }
+
+    private void tellInvocationsStored(List<InvocationRecord> stored) {
+        for (PlatformListener l : listeners) {
+            try {
+                l.invocationsStored(stored);
+            } catch (RuntimeException e) {
+                LOG.atWarn().setCause(e).addKeyValue("listener", l.getClass().getName()).log("listener failed");
+            }
+        }
+    }
+
+    private void tellBuildFinished(BuildInfo build) {
+        for (PlatformListener l : listeners) {
+            try {
+                l.buildFinished(build);
+            } catch (RuntimeException e) {
+                LOG.atWarn().setCause(e).addKeyValue("listener", l.getClass().getName()).log("listener failed");
+            }
+        }
     }
 
     /** @return a builder with in-memory stores, the system clock and default options */
@@ -514,6 +552,133 @@ public final class Granda implements AutoCloseable {
     }
 
     /**
+     * Usage over a window, bucket by bucket (from the store's per-minute aggregates, so it outlives raw records).
+     * The window is widened to whole buckets.
+     *
+     * @param tenant       a tenant, or {@code null} for every tenant
+     * @param functionName a function name, or {@code null} for every function (of the tenant)
+     * @param since        inclusive lower bound on the calls' start
+     * @param until        exclusive upper bound
+     * @param granularity  bucket width
+     * @return buckets with calls, oldest first
+     * @throws FunctionNotFoundException when a function name is given and there is no such function
+     */
+    public List<UsageBucket> usageSeries(String tenant, String functionName, Instant since, Instant until,
+                                         Granularity granularity) {
+        RecordFilter filter = new RecordFilter(tenant, functionIdOf(functionName), since, until);
+        recorder.flush(READ_FLUSH_TIMEOUT);
+        return meteringStore.usageSeries(filter, granularity);
+    }
+
+    /**
+     * Usage per function over a window (whole minutes), including functions deleted since.
+     *
+     * @param tenant a tenant, or {@code null} for every tenant
+     * @param since  inclusive lower bound on the calls' start
+     * @param until  exclusive upper bound
+     * @return one entry per function with calls
+     */
+    public List<FunctionUsage> usageByFunction(String tenant, Instant since, Instant until) {
+        recorder.flush(READ_FLUSH_TIMEOUT);
+        return meteringStore.usageByFunction(new RecordFilter(tenant, null, since, until));
+    }
+
+    /**
+     * Streams raw invocation records, oldest first, for export (e.g. CSV for an accountant).
+     *
+     * @param tenant       a tenant, or {@code null} for every tenant
+     * @param functionName a function name, or {@code null} for every function
+     * @param since        inclusive lower bound on the calls' start
+     * @param until        exclusive upper bound
+     * @param sink         receives each record; must not call back into Granda's store
+     * @return how many records were passed
+     * @throws FunctionNotFoundException when a function name is given and there is no such function
+     */
+    public long exportRecords(String tenant, String functionName, Instant since, Instant until,
+                              Consumer<InvocationRecord> sink) {
+        RecordFilter filter = new RecordFilter(tenant, functionIdOf(functionName), since, until);
+        recorder.flush(READ_FLUSH_TIMEOUT);
+        return meteringStore.exportRecords(filter, sink);
+    }
+
+    private String functionIdOf(String functionName) {
+        return functionName == null ? null
+                : cache.byName(functionName).orElseThrow(() -> notFound(functionName)).id();
+    }
+
+    /** @return the prices usage is costed at */
+    public Prices prices() {
+        return options.metering().prices();
+    }
+
+    /** @return the tenant this platform records calls under */
+    public String tenant() {
+        return tenant;
+    }
+
+    /**
+     * What a purge of expired metering data removed.
+     *
+     * @param recordCutoff    raw records that started before this were purged
+     * @param records         how many
+     * @param aggregateCutoff aggregates of minutes before this were purged
+     * @param aggregates      how many aggregate rows
+     */
+    public record PurgeReport(Instant recordCutoff, long records, Instant aggregateCutoff, long aggregates) {
+    }
+
+    /**
+     * Purges raw records older than {@link MeteringOptions#recordRetention()} and aggregates older than
+     * {@link MeteringOptions#aggregateRetention()}, by this platform's clock. Runs by itself every
+     * {@link MeteringOptions#purgeInterval()}; callable at any time.
+     *
+     * @return what went
+     */
+    public PurgeReport purgeExpiredMetering() {
+        Instant now = clock.instant();
+        MeteringOptions m = options.metering();
+        Instant recordCutoff = now.minus(m.recordRetention());
+        Instant aggregateCutoff = now.minus(m.aggregateRetention());
+        long records = meteringStore.purgeRecordsBefore(recordCutoff);
+        long aggregates = meteringStore.purgeAggregatesBefore(aggregateCutoff);
+        if (records > 0 || aggregates > 0) {
+            LOG.atInfo().addKeyValue("records", records).addKeyValue("recordCutoff", recordCutoff)
+                    .addKeyValue("aggregates", aggregates).addKeyValue("aggregateCutoff", aggregateCutoff)
+                    .log("purged expired metering data");
+        }
+        return new PurgeReport(recordCutoff, records, aggregateCutoff, aggregates);
+    }
+
+    private void purgeExpiredQuietly() {
+        try {
+            purgeExpiredMetering();
+        } catch (RuntimeException e) {
+            // Nothing is lost by purging later; the next run tries again.
+            LOG.atWarn().setCause(e).log("purging expired metering data failed; will try again");
+        }
+    }
+
+    /** @return hot instances of every function by state ({@code provisioning}, {@code ready}, ...), zeros included */
+    public Map<String, Integer> instancesByState() {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        if (pool == null) {
+            for (InstanceState st : InstanceState.values()) {
+                if (st != InstanceState.GONE) {
+                    out.put(st.name().toLowerCase(Locale.ROOT), 0);
+                }
+            }
+            return out;
+        }
+        pool.countByState().forEach((st, n) -> out.put(st.name().toLowerCase(Locale.ROOT), n));
+        return out;
+    }
+
+    /** @return calls waiting for a hot instance right now, across functions */
+    public int queuedCalls() {
+        return pool == null ? 0 : pool.queuedTotal();
+    }
+
+    /**
      * The hot instances of a function, of any revision (old ones linger until their calls end).
      *
      * @param name a function name
@@ -613,6 +778,7 @@ public final class Granda implements AutoCloseable {
         if (pool != null) {
             pool.close();
         }
+        retention.shutdownNow();
         recorder.close(Duration.ofSeconds(30));
         closeQuietly(backend);
         closeQuietly(registry);
@@ -647,8 +813,15 @@ public final class Granda implements AutoCloseable {
         private boolean reapAtStart = true;
         private RuntimeCatalog runtimes = RuntimeCatalog.NONE;
         private ImageBuilder imageBuilder;
+        private final List<PlatformListener> listeners = new ArrayList<>();
 
         private Builder() {
+        }
+
+        /** Adds a listener (e.g. metrics) told of stored invocation records and finished builds; may be repeated. */
+        public Builder listener(PlatformListener listener) {
+            listeners.add(Objects.requireNonNull(listener, "listener"));
+            return this;
         }
 
         /** Uses this backend; it wins over any {@link BackendProvider} on the classpath. */

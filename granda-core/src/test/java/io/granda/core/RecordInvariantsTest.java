@@ -187,7 +187,7 @@ class RecordInvariantsTest {
         assertThrows(IllegalArgumentException.class, () -> d.withShutdownGrace(Duration.ofSeconds(-1)));
         assertThrows(NullPointerException.class, () -> d.withLimits(null));
         assertThrows(IllegalArgumentException.class, () -> new GrandaOptions(FunctionLimits.DEFAULTS, 1, 1, 1,
-                Duration.ZERO, 0, 1, PoolOptions.DEFAULTS, BuildOptions.DEFAULTS));
+                Duration.ZERO, 0, 1, PoolOptions.DEFAULTS, BuildOptions.DEFAULTS, MeteringOptions.DEFAULTS));
         assertEquals(Duration.ZERO, d.withShutdownGrace(Duration.ZERO).shutdownGrace());
     }
 

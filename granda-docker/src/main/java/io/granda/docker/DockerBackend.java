@@ -27,6 +27,7 @@ import io.granda.core.build.ImageBuilder;
 import io.granda.core.spi.Backend;
 import io.granda.core.spi.BackendCapability;
 import io.granda.core.spi.ComponentHealth;
+import io.granda.core.spi.CpuMeter;
 import io.granda.core.spi.HotInstance;
 import io.granda.core.spi.InstanceSpec;
 import io.granda.core.spi.PreparedImage;
@@ -814,6 +815,30 @@ public final class DockerBackend implements Backend, ImageBuilder {
             return "";
         }
         return ContainerLogs.tail(docker, instance.backendRef(), maxBytes, config.teardownTimeout());
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The container's cgroup CPU accounting ({@link CgroupCpuMeter}), found through its first process; only with an
+     * engine on this host (a {@code unix://} address), since a remote engine's cgroups are not visible here.
+     */
+    @Override
+    public CpuMeter cpuMeter(HotInstance instance) {
+        if (!"unix".equals(host.getScheme()) || closed.get()) {
+            return CpuMeter.UNKNOWN;
+        }
+        try {
+            Long pid = docker.inspectContainerCmd(instance.backendRef()).exec().getState().getPidLong();
+            if (pid == null || pid <= 0) {
+                return CpuMeter.UNKNOWN;
+            }
+            return CgroupCpuMeter.open(pid, Path.of("/proc"), Path.of("/sys/fs/cgroup")).orElse(CpuMeter.UNKNOWN);
+        } catch (RuntimeException e) {
+            LOG.atDebug().addKeyValue("container", shortId(instance.backendRef())).addKeyValue("reason", e.getMessage())
+                    .log("no CPU meter for the container");
+            return CpuMeter.UNKNOWN;
+        }
     }
 
     /**

@@ -9,6 +9,7 @@ import io.granda.core.BackendUnavailableException;
 import io.granda.core.FunctionNotReadyException;
 import io.granda.core.Ids;
 import io.granda.core.spi.Backend;
+import io.granda.core.spi.CpuMeter;
 import io.granda.core.spi.BackendCapability;
 import io.granda.core.spi.HotInstance;
 import io.granda.testkit.HotBackendContract;
@@ -236,6 +237,29 @@ class DockerHotInstanceTest extends HotBackendContract {
         try (HotSocketClient client = HotSocketClient.connect(hot.socket())) {
             assertEquals(200, client.get("/").status());
         }
+    }
+
+    /**
+     * The CPU meter counts CPU time, not wall time: a call that spins 300 ms of CPU shows about that, one that sleeps
+     * 300 ms shows almost none. Bounds are wide (the container's own bookkeeping and a loaded machine add a little).
+     */
+    @Test
+    void theCpuMeterReadsTheContainersCpuTimeNotItsWallTime() throws IOException {
+        HotInstance hot = instance().start();
+        try (CpuMeter meter = backend().cpuMeter(hot);
+             HotSocketClient client = HotSocketClient.connect(hot.socket())) {
+            long before = meter.usedMicros();
+            assertTrue(before >= 0, "a local engine's container has readable CPU accounting");
+            assertEquals(200, client.get("/spin/300").status());
+            long spun = meter.usedMicros() - before;
+            assertTrue(spun >= 280_000 && spun < 1_000_000, "spinning 300 ms used " + spun + " us of CPU");
+
+            long beforeSleep = meter.usedMicros();
+            assertEquals(200, client.get("/sleep/300").status());
+            long slept = meter.usedMicros() - beforeSleep;
+            assertTrue(slept >= 0 && slept < 50_000, "sleeping 300 ms used " + slept + " us of CPU");
+        }
+        backend().destroyInstance(hot);
     }
 
     @Test

@@ -1,14 +1,17 @@
 package io.granda.http;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.granda.core.DeployedFunction;
 import io.granda.core.FunctionNotFoundException;
 import io.granda.core.BuildInfo;
 import io.granda.core.Granda;
+import io.granda.core.Granularity;
 import io.granda.core.InstanceInfo;
 import io.granda.core.InvocationRecord;
 import io.granda.core.Page;
+import io.granda.core.Prices;
 import io.granda.core.UsageSummary;
 import io.granda.core.build.BuildFailedException;
 import io.granda.core.build.FunctionSource;
@@ -24,7 +27,8 @@ import io.granda.http.internal.Json;
 import io.granda.http.internal.Multipart;
 import io.granda.http.internal.Responses;
 import io.granda.http.internal.Routes;
-import io.granda.http.internal.TimeParams;
+import io.granda.http.internal.UsageJson;
+import io.granda.http.internal.UsageQuery;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
@@ -222,20 +226,30 @@ public final class FunctionsApiService implements HttpService {
         Responses.json(res, 200, body);
     }
 
+    /**
+     * Exact totals of a function's calls in {@code [since, until)}, from its raw records, with their cost; with a
+     * granularity, also a series from the per-minute aggregates over the window widened to whole buckets.
+     */
     private void usage(ServerRequest req, ServerResponse res) {
         String name = req.path().pathParameters().get("name");
-        Instant now = granda.clock().instant();
-        Instant since = req.query().first("since").asOptional().map(v -> TimeParams.parse("since", v, now)).orElse(Instant.EPOCH);
-        Instant until = req.query().first("until").asOptional().map(v -> TimeParams.parse("until", v, now))
-                .orElse(now.plusMillis(1));
-        if (!since.isBefore(until)) {
-            throw ApiException.badRequest("invalid_request", "since", "since must be before until");
-        }
-        UsageSummary usage = granda.usage(name, since, until);
-        ObjectNode body = InvocationJson.render(usage);
+        Optional<Granularity> granularity = UsageQuery.granularity(req);
+        UsageQuery.Window window = UsageQuery.window(req, granda.clock().instant(),
+                granularity.map(UsageQuery::defaultSeriesSince).orElse(until -> Instant.EPOCH));
+        granularity.ifPresent(g -> UsageQuery.checkBuckets(window, g));
+        UsageSummary usage = granda.usage(name, window.since(), window.until());
+        Prices prices = granda.prices();
+        ObjectNode body = Json.object();
         body.put("function", name);
-        body.put("since", since.toString());
-        body.put("until", until.toString());
+        body.put("since", window.since().toString());
+        body.put("until", window.until().toString());
+        UsageJson.putTotals(body, usage, prices);
+        body.set("prices", UsageJson.prices(prices));
+        if (granularity.isPresent()) {
+            Granularity g = granularity.get();
+            UsageQuery.Window widened = window.widenedTo(g);
+            UsageJson.putSeries(body, granda.usageSeries(null, name, widened.since(), widened.until(), g), g, widened,
+                    prices);
+        }
         Responses.json(res, 200, body);
     }
 
@@ -259,7 +273,27 @@ public final class FunctionsApiService implements HttpService {
         }
         Bodies.requireContentType(req, "application/json");
         byte[] body = Bodies.read(req, config.maxJsonBytes(), "request body");
-        return FunctionJson.parse(Json.parse(body), nameFromPath, null, granda.runtimes());
+        return FunctionJson.parse(keepSourceOnSettingsUpdate(Json.parse(body), nameFromPath), nameFromPath, null,
+                granda.runtimes());
+    }
+
+    /**
+     * An update of a source function that gives neither an image nor a runtime changes only settings: it keeps the
+     * current image, and so the current source (the facade keeps the source when the image is the current one).
+     */
+    private JsonNode keepSourceOnSettingsUpdate(JsonNode body, String nameFromPath) {
+        if (nameFromPath == null || !(body instanceof ObjectNode object) || object.hasNonNull("image")
+                || object.hasNonNull("runtime") || object.hasNonNull("code") || object.hasNonNull("files")
+                || object.hasNonNull("dependencies")) {
+            return body;
+        }
+        granda.function(nameFromPath).filter(f -> f.spec().fromSource()).ifPresent(f -> {
+            object.put("image", f.spec().image());
+            if (!object.hasNonNull("mode")) {
+                object.put("mode", "hot"); // a source function only runs hot
+            }
+        });
+        return body;
     }
 
     private DeployedFunction find(ServerRequest req) {

@@ -3,6 +3,7 @@ package io.granda.http;
 import io.granda.core.Granda;
 import io.granda.http.internal.Responses;
 import io.helidon.webserver.http.HttpRouting;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 /**
  * Mounts all of Granda's HTTP services on a Helidon routing, at the paths the docs describe. An application that
@@ -15,8 +16,8 @@ public final class GrandaHttp {
     }
 
     /**
-     * Registers {@code /functions}, {@code /f}, {@code /health}, {@code /runtimes}, {@code /builds} and the original
-     * Granda API at {@code /}, and
+     * Registers {@code /functions}, {@code /usage}, {@code /f}, {@code /health}, {@code /runtimes}, {@code /builds}
+     * and the original Granda API at {@code /}, and
      * answers every other path with a JSON 404.
      *
      * @param routing the routing to add to
@@ -27,10 +28,24 @@ public final class GrandaHttp {
     public static HttpRouting.Builder mount(HttpRouting.Builder routing, Granda granda, GrandaHttpConfig config) {
         return routing
                 .register("/functions", new FunctionsApiService(granda, config))
+                .register("/usage", new UsageApiService(granda))
                 .register("/f", new InvokeService(granda, config))
                 .register("/health", new HealthService(granda))
                 .register("/", new PlatformApiService(granda))
                 .register("/", new LegacyApiService(granda, config));
+    }
+
+    /**
+     * Registers {@code GET /metrics}: the registry's meters for Prometheus. Add {@link GrandaMetrics} to the registry
+     * (and to the platform as a listener) for Granda's own meters; an application may pass the registry it already
+     * has. Register it before {@link #notFoundFallback}.
+     *
+     * @param routing  the routing to add to
+     * @param registry the registry to show
+     * @return the same routing builder
+     */
+    public static HttpRouting.Builder mountMetrics(HttpRouting.Builder routing, PrometheusMeterRegistry registry) {
+        return routing.register("/metrics", new MetricsService(registry));
     }
 
     /**

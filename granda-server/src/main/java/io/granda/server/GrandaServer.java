@@ -5,10 +5,13 @@ import io.granda.core.Granda;
 import io.granda.core.GrandaOptions;
 import io.granda.http.GrandaHttp;
 import io.granda.http.GrandaHttpConfig;
+import io.granda.http.GrandaMetrics;
 import io.granda.runtimes.Runtimes;
 import io.granda.store.SqliteStore;
 import io.granda.store.SqliteStoreConfig;
 import io.helidon.webserver.WebServer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,6 +22,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -34,13 +38,19 @@ public final class GrandaServer implements AutoCloseable {
     private final Granda granda;
     private final SqliteStore store;
     private final WebServer webServer;
+    /** Granda's and the JVM's meters, served at {@code GET /metrics}. */
+    private final GrandaMetrics metrics;
+    private final PrometheusMeterRegistry meterRegistry;
     private final ReentrantLock closeLock = new ReentrantLock();
     private boolean closed;
 
-    private GrandaServer(Granda granda, SqliteStore store, WebServer webServer) {
+    private GrandaServer(Granda granda, SqliteStore store, WebServer webServer, GrandaMetrics metrics,
+                         PrometheusMeterRegistry meterRegistry) {
         this.granda = granda;
         this.store = store;
         this.webServer = webServer;
+        this.metrics = metrics;
+        this.meterRegistry = meterRegistry;
     }
 
     /**
@@ -51,6 +61,18 @@ public final class GrandaServer implements AutoCloseable {
      * @return the running server
      */
     public static GrandaServer start(ServerConfig config) {
+        return start(config, UnaryOperator.identity());
+    }
+
+    /**
+     * Starts a server whose platform is adjusted in code before it is built: e.g. another metering store, another
+     * clock, more listeners. For embedding the standalone server and for benchmarks.
+     *
+     * @param config    the configuration
+     * @param customize applied to the platform's builder after the configuration, last
+     * @return the running server
+     */
+    public static GrandaServer start(ServerConfig config, UnaryOperator<Granda.Builder> customize) {
         try {
             Files.createDirectories(config.dataDir());
         } catch (IOException e) {
@@ -60,6 +82,9 @@ public final class GrandaServer implements AutoCloseable {
                 .orElseGet(() -> OwnerId.loadOrCreate(config.dataDir()));
         Clock clock = Clock.systemUTC();
         SqliteStore store = SqliteStore.open(SqliteStoreConfig.defaults(config.dataDir().resolve("granda.db")), clock);
+        PrometheusMeterRegistry meterRegistry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        GrandaMetrics metrics = new GrandaMetrics();
+        metrics.bindTo(meterRegistry);
         Granda granda;
         try {
             Map<String, String> backendSettings = new HashMap<>();
@@ -71,8 +96,9 @@ public final class GrandaServer implements AutoCloseable {
                     .withMaxPayloadBytes(config.maxPayloadBytes())
                     .withShutdownGrace(config.shutdownGrace())
                     .withPool(config.pool())
-                    .withBuild(config.build());
-            granda = Granda.builder()
+                    .withBuild(config.build())
+                    .withMetering(config.metering());
+            Granda.Builder builder = Granda.builder()
                     .backendName(config.backend())
                     .backendSettings(backendSettings)
                     .ownerId(ownerId)
@@ -80,11 +106,18 @@ public final class GrandaServer implements AutoCloseable {
                     .meteringStore(store.metering())
                     .clock(clock)
                     .options(options)
-                    .runtimes(Runtimes.withBaseImages(config.runtimeImages()))
-                    .build();
+                    .runtimes(Runtimes.withBaseImages(config.runtimeImages()));
+            if (config.metrics()) {
+                builder.listener(metrics);
+            }
+            granda = customize.apply(builder).build();
         } catch (RuntimeException e) {
+            metrics.close();
             store.close();
             throw e;
+        }
+        if (config.metrics()) {
+            metrics.watch(granda);
         }
         GrandaHttpConfig httpConfig = GrandaHttpConfig.DEFAULTS.withPublicUrl(config.publicUrl().orElse(null));
         WebServer webServer;
@@ -94,19 +127,26 @@ public final class GrandaServer implements AutoCloseable {
                     .port(config.port())
                     // We stop the server ourselves, after calls under way have finished.
                     .shutdownHook(false)
-                    .maxPayloadSize(config.maxPayloadBytes() + PAYLOAD_SLACK)
-                    .routing(r -> GrandaHttp.notFoundFallback(GrandaHttp.mount(r, granda, httpConfig)))
+                    // The largest body any handler takes: a call's payload, or a source upload (archive + spec).
+                    // Each handler enforces its own limit with a JSON 413; this only stops what no handler would take.
+                    .maxPayloadSize(Math.max((long) config.maxPayloadBytes(),
+                            (long) granda.options().build().sourceLimits().maxUploadBytes()
+                                    + httpConfig.maxJsonBytes()) + PAYLOAD_SLACK)
+                    .routing(r -> GrandaHttp.notFoundFallback(config.metrics()
+                            ? GrandaHttp.mountMetrics(GrandaHttp.mount(r, granda, httpConfig), meterRegistry)
+                            : GrandaHttp.mount(r, granda, httpConfig)))
                     .build()
                     .start();
         } catch (RuntimeException e) {
             granda.close();
+            metrics.close();
             store.close();
             throw e;
         }
         LOG.atInfo().addKeyValue("port", webServer.port()).addKeyValue("dataDir", config.dataDir().toAbsolutePath())
                 .addKeyValue("backend", granda.backendName()).addKeyValue("owner", ownerId)
                 .addKeyValue("functions", granda.functions().size()).log("Granda is serving");
-        return new GrandaServer(granda, store, webServer);
+        return new GrandaServer(granda, store, webServer, metrics, meterRegistry);
     }
 
     /** @return the port the server listens on */
@@ -137,6 +177,8 @@ public final class GrandaServer implements AutoCloseable {
         // The web server keeps running meanwhile so that calls under way can still send their answers.
         granda.close();
         webServer.stop();
+        metrics.close();
+        meterRegistry.close();
         store.close();
         LOG.info("Granda server stopped");
     }

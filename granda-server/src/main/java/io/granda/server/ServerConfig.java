@@ -1,8 +1,11 @@
 package io.granda.server;
 
 import io.granda.core.BuildOptions;
+import io.granda.core.MeteringOptions;
 import io.granda.core.PoolOptions;
+import io.granda.core.Prices;
 
+import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,6 +32,8 @@ import java.util.Optional;
  * @param pool              the warm pool of hot functions: start timeout, total maximum, queue
  * @param build             builds of functions given as source: parallelism, timeout, network
  * @param runtimeImages     base image candidates by runtime (or runtime.role), overriding the defaults
+ * @param metering          prices of calls and GB-seconds, and how long invocation records and aggregates are kept
+ * @param metrics           whether to keep Prometheus meters and serve them at {@code GET /metrics} (default true)
  */
 public record ServerConfig(
         int port,
@@ -43,7 +48,9 @@ public record ServerConfig(
         Duration shutdownGrace,
         PoolOptions pool,
         BuildOptions build,
-        Map<String, List<String>> runtimeImages) {
+        Map<String, List<String>> runtimeImages,
+        MeteringOptions metering,
+        boolean metrics) {
 
     /** One configurable option: flag name, variable name, default, help. */
     record Option(String name, String defaultValue, String help) {
@@ -76,7 +83,21 @@ public record ServerConfig(
             new Option("build-network", "true", "whether builds may reach the network to install dependencies"),
             new Option("runtime-images", "", "base images by runtime, best first, e.g. "
                     + "'python=python:3.12-slim,granda-base/python:3.11-bookworm;go.run=debian:bookworm-slim' "
-                    + "(default: the official image, then the local equivalent)"));
+                    + "(default: the official image, then the local equivalent)"),
+            new Option("price-per-million-requests", Prices.DEFAULTS.perMillionRequests().toPlainString(),
+                    "price of one million calls, a decimal, for the usage API's costs"),
+            new Option("price-per-gb-second", Prices.DEFAULTS.perGbSecond().toPlainString(),
+                    "price of one GB-second (1024 MiB for one second of billed run time), a decimal"),
+            new Option("currency", Prices.DEFAULTS.currency(), "ISO 4217 code of the prices' currency (a label only)"),
+            new Option("metrics", "true", "keep Prometheus meters and serve them at GET /metrics"),
+            new Option("record-retention-days", Long.toString(MeteringOptions.DEFAULTS.recordRetention().toDays()),
+                    "days raw invocation records are kept (their per-minute usage aggregates stay)"),
+            new Option("aggregate-retention-days",
+                    Long.toString(MeteringOptions.DEFAULTS.aggregateRetention().toDays()),
+                    "days per-minute usage aggregates are kept; at least record-retention-days"));
+
+    /** Longest retention accepted, a hundred years: longer would be forever in all but name. */
+    static final int MAX_RETENTION_DAYS = 36_500;
 
     /** A flag or variable had a value that cannot be used; the message says which and why. */
     public static final class InvalidConfigException extends RuntimeException {
@@ -143,14 +164,54 @@ public record ServerConfig(
                         Duration.ofSeconds(intValue(values, "build-timeout-seconds", 10, 86_400)),
                         booleanValue(values, "build-network"), BuildOptions.DEFAULTS.sourceLimits(),
                         BuildOptions.DEFAULTS.recentBuilds()),
-                runtimeImages(values.get("runtime-images")));
+                runtimeImages(values.get("runtime-images")),
+                metering(values),
+                booleanValue(values, "metrics"));
+    }
+
+    /** Reads prices and retention; aggregates must outlive the records they were made from. */
+    private static MeteringOptions metering(Map<String, String> values) {
+        Prices prices = new Prices(decimalValue(values, "price-per-million-requests"),
+                decimalValue(values, "price-per-gb-second"), currency(values.get("currency")));
+        int recordDays = intValue(values, "record-retention-days", 1, MAX_RETENTION_DAYS);
+        int aggregateDays = intValue(values, "aggregate-retention-days", 1, MAX_RETENTION_DAYS);
+        if (aggregateDays < recordDays) {
+            throw new InvalidConfigException("aggregate-retention-days (" + aggregateDays
+                    + ") must be at least record-retention-days (" + recordDays + "): usage older than the records "
+                    + "is answered from the aggregates");
+        }
+        return new MeteringOptions(Duration.ofDays(recordDays), Duration.ofDays(aggregateDays),
+                MeteringOptions.DEFAULTS.purgeInterval(), prices);
+    }
+
+    private static BigDecimal decimalValue(Map<String, String> values, String name) {
+        String v = values.get(name).trim();
+        try {
+            // Plain decimals only: an exponent (1E-5) is too easy to misread in a price.
+            if (!v.matches("\\d{1,12}(\\.\\d{1,18})?")) {
+                throw new NumberFormatException();
+            }
+            return new BigDecimal(v);
+        } catch (NumberFormatException e) {
+            throw new InvalidConfigException(name + " must be a decimal number of at least 0 such as 0.20 (digits, "
+                    + "optionally a point and up to 18 decimals), was '" + v + "'");
+        }
+    }
+
+    private static String currency(String value) {
+        String v = value.trim();
+        if (!v.matches("[A-Z]{3}")) {
+            throw new InvalidConfigException("currency must be an ISO 4217 code of three capital letters such as "
+                    + "USD or EUR, was '" + v + "'");
+        }
+        return v;
     }
 
     /** @return the help text listing every option with its flag, variable and default */
     public static String help() {
         StringBuilder b = new StringBuilder("Usage: java -jar granda-server.jar [--option value]...\n\nOptions (flag / environment variable, default):\n");
         for (Option o : OPTIONS) {
-            b.append(String.format("  %-26s %-30s %s%s%n", o.flag(), o.env(), o.help(),
+            b.append(String.format("  %-29s %-34s %s%s%n", o.flag(), o.env(), o.help(),
                     o.defaultValue().isEmpty() ? "" : " [" + o.defaultValue() + "]"));
         }
         return b.toString();
@@ -196,6 +257,12 @@ public record ServerConfig(
                         + "' must look like runtime=image[,image...] (or runtime.role=...)");
             }
             out.put(entry.substring(0, eq).trim(), images);
+        }
+        try {
+            // Checked now, so that a key naming no runtime or role is a bad option (exit 2), not a failed start.
+            io.granda.runtimes.Runtimes.withBaseImages(out);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidConfigException("runtime-images: " + e.getMessage());
         }
         return out;
     }

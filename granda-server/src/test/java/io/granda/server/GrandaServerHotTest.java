@@ -134,6 +134,21 @@ class GrandaServerHotTest {
         assertEquals("10000", r.headers().firstValue("X-Echo-Timeout-Ms").orElseThrow());
     }
 
+    /** A call's CPU time comes from the container's cgroup: a call spinning 250 ms of CPU is billed about that. */
+    @Test
+    void eachCallRecordsTheCpuTimeItUsedNotItsWallTime() {
+        String path = hot("cpu", "");
+        assertEquals(200, http.call(path + "/spin/250", "").status());
+        assertEquals(200, http.call(path + "/sleep/250", "").status());
+        JsonNode items = http.get("/functions/cpu/invocations?limit=2").json().get("items");
+        double sleptMs = items.get(0).get("cpuMs").asDouble();
+        double spunMs = items.get(1).get("cpuMs").asDouble();
+        assertTrue(spunMs >= 230 && spunMs < 1000, "spinning 250 ms recorded " + spunMs + " ms of CPU");
+        assertTrue(sleptMs >= 0 && sleptMs < 50, "sleeping 250 ms recorded " + sleptMs + " ms of CPU");
+        double cpuSeconds = http.get("/functions/cpu/usage").json().get("cpuSeconds").asDouble();
+        assertEquals((spunMs + sleptMs) / 1000, cpuSeconds, 0.002);
+    }
+
     @Test
     void aServerErrorOfTheFunctionIsPassedThroughRecordedAsAnErrorAndTheInstanceKept() {
         String path = hot("five", "");

@@ -153,6 +153,17 @@ class GrandaServerSourceTest {
             assertEquals("v2", r.body(), "call " + i + " after the update");
             assertEquals("2", r.header("X-Granda-Revision"));
         }
+
+        // Settings only: a new revision with the same code and image, no build.
+        ServerHarness.Reply settings = http.send("PUT", "/functions/" + name, "application/json",
+                "{\"timeoutSeconds\":20,\"description\":\"same code\"}");
+        assertEquals(200, settings.status(), settings.body());
+        assertEquals(3, settings.json().get("revision").asLong());
+        assertEquals(20, settings.json().get("timeoutSeconds").asInt());
+        assertEquals("code", settings.json().get("kind").asText());
+        assertEquals(updated.json().get("image").asText(), settings.json().get("image").asText());
+        assertEquals("v2", http.call(path, "").body());
+        assertTrue(http.get("/functions/" + name + "/source").body().contains("v2"), "the source is kept");
     }
 
     @Test
@@ -236,7 +247,18 @@ class GrandaServerSourceTest {
                 zipBytes(Map.of("handler.py", "def handle(r):\n    return 1\n".getBytes(StandardCharsets.UTF_8),
                         "blob.bin", huge)));
         assertEquals(413, tooBig.status(), tooBig.body());
+        assertEquals("payload_too_large", tooBig.json().get("error").asText(), "Granda's own JSON answer");
         assertEquals(404, http.get("/functions/escape").status());
+
+        // Under the upload limit but over the call payload limit (6 MiB): accepted, the upload has its own limit.
+        byte[] big = new byte[8 * 1024 * 1024];
+        new java.util.Random(2).nextBytes(big);
+        ServerHarness.Reply accepted = multipart("{\"name\":\"big-upload\",\"runtime\":\"python\"}",
+                zipBytes(Map.of("handler.py", ("import os\n\ndef handle(r):\n"
+                        + "    return str(os.path.getsize('blob.bin'))\n").getBytes(StandardCharsets.UTF_8),
+                        "blob.bin", big)));
+        assertEquals(201, accepted.status(), accepted.body());
+        assertEquals(String.valueOf(big.length), http.call(accepted.json().get("path").asText(), "").body());
     }
 
     @Test

@@ -49,6 +49,21 @@ final class EpochMicros {
     }
 
     /**
+     * The largest stored value not after {@code instant}: the microsecond it falls in, like {@link #of}, except that
+     * instants beyond the range clamp to its ends instead of failing.
+     *
+     * @param instant a bound
+     * @return the bound in epoch microseconds, rounded towards the past
+     */
+    static long floorClamped(Instant instant) {
+        try {
+            return of(instant);
+        } catch (IllegalArgumentException e) {
+            return instant.getEpochSecond() < 0 ? Long.MIN_VALUE : Long.MAX_VALUE;
+        }
+    }
+
+    /**
      * @param micros microseconds since the epoch
      * @return the instant
      */

@@ -79,7 +79,7 @@ class SqliteAppendThroughputMeasurement {
                     futures.add(pool.submit(() -> {
                         int mine = 0;
                         for (int b = thread; b < timed.size(); b += threads) {
-                            mine += store.metering().append(timed.get(b));
+                            mine += store.metering().append(timed.get(b)).size();
                         }
                         return mine;
                     }));

@@ -70,7 +70,7 @@ class SqliteStoreConcurrencyTest {
                             for (int d = 0; d < 10; d++) {
                                 batch.add(all.get(random.nextInt(total)));
                             }
-                            mine += store.metering().append(batch);
+                            mine += store.metering().append(batch).size();
                         }
                         return mine;
                     }));
@@ -97,6 +97,7 @@ class SqliteStoreConcurrencyTest {
         }
         assertEquals(total, count(db, "SELECT COUNT(*) FROM invocations"));
         assertEquals(total, count(db, "SELECT COUNT(DISTINCT invocation_id) FROM invocations"));
+        assertEquals(total, count(db, "SELECT SUM(calls) FROM usage_minutes"), "every record in one aggregate, once");
     }
 
     @Test
@@ -129,7 +130,7 @@ class SqliteStoreConcurrencyTest {
                                 batch.add(record("w" + writer + "-b" + b + "-" + i, "fn-read",
                                         T0.plusMillis(b * batchSize + i)));
                             }
-                            assertEquals(batchSize, store.metering().append(batch));
+                            assertEquals(batch, store.metering().append(batch));
                             // Read-your-writes: a committed batch is visible to any reader at once.
                             String last = batch.getLast().invocationId();
                             assertTrue(store.metering().find(last).isPresent(), last + " not visible after commit");

@@ -66,7 +66,28 @@ class SqliteStoreFailureTest {
 
         // The writer is usable again, and the whole batch can be retried.
         exec(db, "DROP TRIGGER poison");
-        assertEquals(4, store.metering().append(batch));
+        assertEquals(batch, store.metering().append(batch));
+    }
+
+    @Test
+    void anAppendWhoseAggregatesFailWritesNoneOfItsRecords() throws Exception {
+        // The aggregate of a minute that already has a row fails to update: the records inserted before it in
+        // the same transaction must go too, or a retry would find them stored and never count them.
+        store.metering().append(List.of(record("first", "fn", T0)));
+        exec(db, """
+                CREATE TRIGGER no_aggregate BEFORE UPDATE ON usage_minutes
+                BEGIN SELECT RAISE(ABORT, 'aggregate refused'); END""");
+        List<InvocationRecord> batch = List.of(record("a", "fn", T0.plusMillis(1)), record("b", "fn-2", T0.plusMillis(2)));
+
+        StoreException e = assertThrows(StoreException.class, () -> store.metering().append(batch));
+
+        assertTrue(e.getMessage().contains("aggregate refused"), e.getMessage());
+        assertEquals(1, count(db, "SELECT COUNT(*) FROM invocations"));
+        assertEquals(1, count(db, "SELECT SUM(calls) FROM usage_minutes"));
+        exec(db, "DROP TRIGGER no_aggregate");
+        assertEquals(batch, store.metering().append(batch));
+        assertEquals(3, count(db, "SELECT SUM(calls) FROM usage_minutes"));
+        assertEquals(3, store.metering().usage(null, T0, T0.plusSeconds(60)).calls());
     }
 
     @Test

@@ -1,7 +1,14 @@
 package io.granda.store;
 
 import io.granda.core.DeployedFunction;
+import io.granda.core.FunctionUsage;
+import io.granda.core.Granularity;
+import io.granda.core.InvocationRecord;
+import io.granda.core.Outcome;
+import io.granda.core.RecordFilter;
 import io.granda.core.StoreException;
+import io.granda.core.UsageBucket;
+import io.granda.core.UsageSummary;
 import io.granda.testkit.FakeClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -10,8 +17,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import static io.granda.store.TestData.count;
@@ -47,7 +57,8 @@ class SqliteStoreMigrationTest {
         List<String> objects = strings(db, "SELECT name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'");
         assertTrue(objects.containsAll(List.of("schema_version", "functions", "function_revisions", "function_env",
                 "invocations", "invocations_by_function_seq", "invocations_by_function_start",
-                "invocations_by_start")), objects.toString());
+                "invocations_by_start", "usage_minutes", "usage_minutes_by_minute", "usage_minutes_by_tenant_minute",
+                "usage_minutes_by_function_minute")), objects.toString());
         // WAL is a property of the file, so another process sees it too.
         assertEquals(List.of("wal"), strings(db, "PRAGMA journal_mode"));
     }
@@ -152,7 +163,82 @@ class SqliteStoreMigrationTest {
             assertEquals(new io.granda.core.InvocationRecord.PhaseMicros(0, 0, 0, 150_000, 900), r.phases(),
                     "a version-1 record keeps its cold start in init, its split unknown");
             assertEquals(1, r.billedMillis());
+            assertEquals(List.of(new UsageBucket(Instant.EPOCH, UsageSummary.of(r))), store.metering().usageSeries(
+                    RecordFilter.all(Instant.EPOCH, Instant.EPOCH.plusSeconds(60)), Granularity.MINUTE),
+                    "the version-4 migration added the old record to its minute");
         }
         assertEquals(Migrations.latestVersion(), count(db, "SELECT COUNT(*) FROM schema_version"));
     }
+
+    @Test
+    void upgradingToVersionFourBackfillsTheAggregatesFromTheRecords() throws Exception {
+        Path db = dir.resolve("v3.db");
+        Instant t0 = Instant.parse("2026-03-01T10:15:30.123456Z");
+        List<InvocationRecord> records = new ArrayList<>();
+        Outcome[] outcomes = Outcome.values();
+        for (int i = 0; i < 600; i++) {
+            Instant start = t0.plusMillis(i * 9_871L).plusNanos((i % 5) * 1_000L);
+            records.add(new InvocationRecord("r" + i, i % 4 == 0 ? "globex" : "acme", "fn-" + (i % 3),
+                    "name-" + (i % 3) + (i < 300 ? "-old" : "-new"), 1, start, start.plusNanos(1_000L * (i * 37 % 900_000)),
+                    InvocationRecord.PhaseMicros.runOnly(i * 1_013L % 2_000_000), 128 << (i % 3),
+                    i % 5 == 0 ? -1 : i * 7L, outcomes[i % outcomes.length], 0, i % 6 == 0, 0, 0));
+        }
+        // Before 1970, where a truncating division would pick the wrong minute.
+        records.add(new InvocationRecord("pre-epoch", "acme", "fn-0", "old", 1,
+                Instant.parse("1969-12-31T23:59:59.999999Z"), Instant.parse("1970-01-01T00:00:00.000001Z"),
+                InvocationRecord.PhaseMicros.runOnly(2), 128, 5, Outcome.SUCCESS, 0, false, 0, 0));
+        // Stored in an order other than their start, in several batches, as a recorder under load would.
+        List<InvocationRecord> shuffled = new ArrayList<>(records);
+        java.util.Collections.shuffle(shuffled, new java.util.Random(7));
+        // Calls in the same microsecond under different names, in one batch and in two: the first stored names
+        // the minute.
+        Instant tie = Instant.parse("2026-03-01T12:00:00.000001Z");
+        List<InvocationRecord> ties = new ArrayList<>();
+        for (String name : List.of("first", "second", "third", "fourth")) {
+            ties.add(new InvocationRecord("tie-" + name, "acme", ties.size() < 2 ? "fn-tie" : "fn-tie-2", name, 1,
+                    tie, tie, InvocationRecord.PhaseMicros.runOnly(1), 128, -1, Outcome.SUCCESS, 0, false, 0, 0));
+        }
+        records.addAll(ties);
+        RecordFilter all = RecordFilter.all(Instant.MIN, Instant.MAX);
+        Map<Granularity, List<UsageBucket>> series = new LinkedHashMap<>();
+        List<FunctionUsage> byFunction;
+        List<String> rows;
+        try (SqliteStore store = open(db)) {
+            for (int from = 0; from < shuffled.size(); from += 97) {
+                store.metering().append(shuffled.subList(from, Math.min(shuffled.size(), from + 97)));
+            }
+            store.metering().append(ties.subList(0, 2));
+            store.metering().append(ties.subList(2, 3));
+            store.metering().append(ties.subList(3, 4));
+            for (Granularity g : Granularity.values()) {
+                series.put(g, store.metering().usageSeries(all, g));
+            }
+            byFunction = store.metering().usageByFunction(all);
+        }
+        rows = strings(db, "SELECT " + AGGREGATE_ROW + " FROM usage_minutes ORDER BY tenant, function_id, minute_us");
+        assertTrue(rows.size() > 100, "many minutes: " + rows.size());
+        // Take the file back to version 3, as a version-3 Granda left it: records, no aggregates.
+        exec(db, "DROP TABLE usage_minutes");
+        exec(db, "DELETE FROM schema_version WHERE version = 4");
+
+        try (SqliteStore store = open(db)) {
+            for (Granularity g : Granularity.values()) {
+                assertEquals(series.get(g), store.metering().usageSeries(all, g), g.toString());
+            }
+            assertEquals(byFunction, store.metering().usageByFunction(all));
+            assertEquals(UsageSummary.sum(series.get(Granularity.DAY)),
+                    store.metering().usage(null, Instant.MIN, Instant.MAX));
+        }
+        assertEquals(rows, strings(db, "SELECT " + AGGREGATE_ROW
+                + " FROM usage_minutes ORDER BY tenant, function_id, minute_us"),
+                "the backfill wrote exactly the rows appending wrote, names and last starts included");
+        List<String> tieRows = rows.stream().filter(r -> r.contains("|fn-tie")).toList();
+        assertEquals(2, tieRows.size(), tieRows.toString());
+        assertTrue(tieRows.get(0).endsWith("|first|" + EpochMicros.of(tie)), tieRows.toString());
+        assertTrue(tieRows.get(1).endsWith("|third|" + EpochMicros.of(tie)), tieRows.toString());
+    }
+
+    private static final String AGGREGATE_ROW = "tenant || '|' || function_id || '|' || minute_us || '|' || calls "
+            + "|| '|' || errors || '|' || timeouts || '|' || out_of_memory || '|' || cold_starts || '|' || compute_ms "
+            + "|| '|' || billed_ms || '|' || mb_ms || '|' || cpu_us || '|' || function_name || '|' || last_start_us";
 }

@@ -3,9 +3,13 @@ package io.granda.store;
 import io.granda.core.DeployedFunction;
 import io.granda.core.ExecutionMode;
 import io.granda.core.FunctionSpec;
+import io.granda.core.FunctionUsage;
+import io.granda.core.Granularity;
 import io.granda.core.InvocationRecord;
 import io.granda.core.Outcome;
 import io.granda.core.Page;
+import io.granda.core.RecordFilter;
+import io.granda.core.UsageBucket;
 import io.granda.core.UsageSummary;
 import io.granda.testkit.FakeClock;
 import org.junit.jupiter.api.Test;
@@ -53,6 +57,8 @@ class SqliteStoreRestartTest {
         DeployedFunction deleted;
         List<InvocationRecord> records = new ArrayList<>();
         UsageSummary usage;
+        List<UsageBucket> series;
+        List<FunctionUsage> byFunction;
         try (SqliteStore store = open(db)) {
             DeployedFunction alpha = store.functions().create(spec("alpha").toBuilder().env(env).build());
             clock.advance(Duration.ofSeconds(10));
@@ -70,13 +76,15 @@ class SqliteStoreRestartTest {
                         T0.plusNanos(i * 1_234_567_000L), T0.plusNanos(i * 1_234_567_000L + 987_000L), new InvocationRecord.PhaseMicros(i, 0, 0, i * 2L, i * 3L), 128 + i, i % 4 == 0 ? -1 : i, Outcome.values()[i % 4], i % 7 - 1, i % 2 == 0,
                         i * 10L, i * 20L));
             }
-            assertEquals(100, store.metering().append(records.subList(0, 100)));
-            assertEquals(150, store.metering().append(records.subList(100, 250)));
+            assertEquals(records.subList(0, 100), store.metering().append(records.subList(0, 100)));
+            assertEquals(records.subList(100, 250), store.metering().append(records.subList(100, 250)));
 
             listed = store.functions().list();
             alphaRevisions = store.functions().revisions("alpha");
             betaRevisions = store.functions().revisions("beta");
             usage = store.metering().usage(null, T0, T0.plusSeconds(3600));
+            series = store.metering().usageSeries(RecordFilter.all(T0, T0.plusSeconds(3600)), Granularity.MINUTE);
+            byFunction = store.metering().usageByFunction(RecordFilter.all(T0, T0.plusSeconds(3600)));
             assertEquals(3, alphaRevisions.size());
             assertEquals(List.of(alpha.id(), beta.id()), listed.stream().map(DeployedFunction::id).toList());
         }
@@ -103,15 +111,21 @@ class SqliteStoreRestartTest {
                 assertEquals(Optional.of(r), store.metering().find(r.invocationId()));
             }
             assertEquals(usage, store.metering().usage(null, T0, T0.plusSeconds(3600)));
+            assertEquals(usage, UsageSummary.sum(series));
+            assertEquals(series, store.metering().usageSeries(RecordFilter.all(T0, T0.plusSeconds(3600)),
+                    Granularity.MINUTE));
+            assertEquals(byFunction, store.metering().usageByFunction(RecordFilter.all(T0, T0.plusSeconds(3600))));
             for (String fn : List.of(listed.get(0).id(), listed.get(1).id(), deleted.id())) {
                 List<InvocationRecord> expected = records.stream().filter(r -> r.functionId().equals(fn)).toList();
                 assertEquals(expected.reversed(), walk(store, fn, 7));
             }
 
             // Idempotency holds across the restart, and the store goes on where it stopped.
-            assertEquals(0, store.metering().append(records));
+            assertEquals(List.of(), store.metering().append(records));
+            assertEquals(series, store.metering().usageSeries(RecordFilter.all(T0, T0.plusSeconds(3600)),
+                    Granularity.MINUTE), "a replayed batch adds nothing to the aggregates");
             InvocationRecord later = record("after-restart", deleted.id(), T0.plusSeconds(7200));
-            assertEquals(1, store.metering().append(List.of(later)));
+            assertEquals(List.of(later), store.metering().append(List.of(later)));
             assertEquals(later, store.metering().invocations(deleted.id(), 1, null).items().getFirst());
             clock.advance(Duration.ofSeconds(10));
             DeployedFunction v4 = store.functions().update(spec("alpha"), 3);

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /**
  * Writes invocation records to the {@link MeteringStore} off the invoke path, in batches, on one writer thread.
@@ -29,12 +30,18 @@ public final class InvocationRecorder implements AutoCloseable {
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
 
     private final MeteringStore store;
+    private final Consumer<List<InvocationRecord>> onStored;
     private final int capacity;
     private final int maxBatch;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition notEmpty = lock.newCondition();
     private final Condition notFull = lock.newCondition();
     private final Condition progressed = lock.newCondition();
+    /** Wakes a writer that lingers for a fuller batch: the batch is full, someone flushes, or the recorder closes. */
+    private final Condition lingerWake = lock.newCondition();
+    private final long lingerNanos;
+    /** Callers waiting in {@link #flush(Duration)}: the writer does not linger while there are any. */
+    private int flushWaiters;
     private final ArrayDeque<InvocationRecord> queue = new ArrayDeque<>();
     private final Thread writer;
     /** Records handed in so far; a record's sequence number is the value after it was added. */
@@ -51,7 +58,43 @@ public final class InvocationRecorder implements AutoCloseable {
      * @param maxBatch most records written in one transaction
      */
     public InvocationRecorder(MeteringStore store, int capacity, int maxBatch) {
+        this(store, capacity, maxBatch, stored -> { });
+    }
+
+    /**
+     * @param store    where records go
+     * @param capacity records held in memory before {@link #record} waits
+     * @param maxBatch most records written in one transaction
+     * @param onStored told, on the writer thread, of the records each append stored for the first time (never of a
+     *                 duplicate, never twice); what it throws is logged and ignored
+     */
+    public InvocationRecorder(MeteringStore store, int capacity, int maxBatch,
+                              Consumer<List<InvocationRecord>> onStored) {
+        this(store, capacity, maxBatch, onStored, DEFAULT_LINGER);
+    }
+
+    /**
+     * How long the writer waits for more records once it has some, unless the batch fills or someone flushes first.
+     * Measured on this project's 2-core machine (granda-store, 300,000 records): a transaction of 20 records costs
+     * about 36 us per record, one of 500 about 10 us, since every commit writes each touched page of the table and
+     * its indexes to the WAL again. Without lingering, at 15,000 calls/s the writer commits every few records.
+     * Records wait in memory either way: a crash loses the unwritten ones with or without lingering, and
+     * {@link #flush(Duration)} and {@link #close(Duration)} do not wait for it.
+     */
+    public static final Duration DEFAULT_LINGER = Duration.ofMillis(100);
+
+    /**
+     * @param store    where records go
+     * @param capacity records held in memory before {@link #record} waits
+     * @param maxBatch most records written in one transaction
+     * @param onStored told of the records each append stored for the first time
+     * @param linger   how long the writer waits for a fuller batch; zero writes at once
+     */
+    public InvocationRecorder(MeteringStore store, int capacity, int maxBatch,
+                              Consumer<List<InvocationRecord>> onStored, Duration linger) {
+        this.lingerNanos = linger.toNanos();
         this.store = store;
+        this.onStored = onStored;
         this.capacity = capacity;
         this.maxBatch = maxBatch;
         this.writer = Thread.ofPlatform().name("granda-recorder").daemon(true).unstarted(this::writeLoop);
@@ -75,7 +118,11 @@ public final class InvocationRecorder implements AutoCloseable {
             }
             queue.addLast(record);
             enqueued++;
-            notEmpty.signal();
+            if (queue.size() == 1) {
+                notEmpty.signal(); // the writer may be idle
+            } else if (queue.size() >= maxBatch) {
+                lingerWake.signal(); // a full batch: no reason to wait longer
+            }
         } finally {
             lock.unlock();
         }
@@ -89,9 +136,11 @@ public final class InvocationRecorder implements AutoCloseable {
      */
     public boolean flush(Duration timeout) {
         lock.lock();
+        flushWaiters++;
         try {
             long target = enqueued;
             long nanos = timeout.toNanos();
+            lingerWake.signal();
             while (stored < target && nanos > 0) {
                 nanos = progressed.awaitNanos(nanos);
             }
@@ -100,6 +149,7 @@ public final class InvocationRecorder implements AutoCloseable {
             Thread.currentThread().interrupt();
             return false;
         } finally {
+            flushWaiters--;
             lock.unlock();
         }
     }
@@ -125,6 +175,9 @@ public final class InvocationRecorder implements AutoCloseable {
                 }
                 if (batch.isEmpty() && queue.isEmpty()) {
                     return; // closed and drained
+                }
+                if (batch.isEmpty()) {
+                    linger();
                 }
                 while (batch.size() < maxBatch && !queue.isEmpty()) {
                     batch.add(queue.pollFirst());
@@ -162,6 +215,19 @@ public final class InvocationRecorder implements AutoCloseable {
         }
     }
 
+    /** Waits, under the lock, for a fuller batch: until it is full, someone flushes, the recorder closes, or time is up. */
+    private void linger() {
+        long nanos = lingerNanos;
+        while (nanos > 0 && queue.size() < maxBatch && flushWaiters == 0 && !closed) {
+            try {
+                nanos = lingerWake.awaitNanos(nanos);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
     /**
      * Appends a batch. A {@link StoreException} means the store could not write (retry later, whole); any other
      * exception means the store refused something in the batch, which no retry will change: then the records go
@@ -169,13 +235,13 @@ public final class InvocationRecorder implements AutoCloseable {
      */
     private void appendRefusingOnlyBadRecords(List<InvocationRecord> batch) {
         try {
-            store.append(batch);
+            tell(store.append(batch));
         } catch (StoreException e) {
             throw e;
         } catch (RuntimeException refused) {
             for (InvocationRecord r : batch) {
                 try {
-                    store.append(List.of(r));
+                    tell(store.append(List.of(r)));
                 } catch (StoreException e) {
                     throw e;
                 } catch (RuntimeException e) {
@@ -183,6 +249,19 @@ public final class InvocationRecorder implements AutoCloseable {
                             .addKeyValue("function", r.functionName()).log("store refused an invocation record; dropped");
                 }
             }
+        }
+    }
+
+    private void tell(List<InvocationRecord> stored) {
+        if (stored.isEmpty()) {
+            return;
+        }
+        try {
+            onStored.accept(stored);
+        } catch (RuntimeException | AssertionError | LinkageError e) {
+            // A view (metrics) failing must not make the writer retry a batch that is already stored (the writer's
+            // own handler of Errors would).
+            LOG.atWarn().setCause(e).addKeyValue("records", stored.size()).log("a listener of stored records failed");
         }
     }
 
@@ -206,6 +285,7 @@ public final class InvocationRecorder implements AutoCloseable {
             closed = true;
             notEmpty.signalAll();
             notFull.signalAll();
+            lingerWake.signalAll();
         } finally {
             lock.unlock();
         }

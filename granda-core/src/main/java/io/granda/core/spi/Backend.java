@@ -83,6 +83,17 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * A meter of the CPU time a hot instance uses, read before and after each call it serves alone. Called once per
+     * instance, right after it started.
+     *
+     * @param instance a started instance
+     * @return its meter, {@link CpuMeter#UNKNOWN} (the default) when the backend cannot read CPU time
+     */
+    default CpuMeter cpuMeter(HotInstance instance) {
+        return CpuMeter.UNKNOWN;
+    }
+
+    /**
      * Freezes an idle instance so that it uses no CPU; requires {@link BackendCapability#PAUSE}.
      *
      * @param instance a ready, idle instance

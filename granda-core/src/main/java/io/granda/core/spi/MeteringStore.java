@@ -1,30 +1,41 @@
 package io.granda.core.spi;
 
+import io.granda.core.FunctionUsage;
+import io.granda.core.Granularity;
 import io.granda.core.InvocationRecord;
 import io.granda.core.Page;
+import io.granda.core.RecordFilter;
 import io.granda.core.StoreException;
+import io.granda.core.UsageBucket;
 import io.granda.core.UsageSummary;
 
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
- * Append-only invocation records: the billing source of truth (metrics are only a view of it).
+ * Append-only invocation records: the billing source of truth (metrics are only a view of it), and per-minute usage
+ * aggregates kept from them.
  *
  * <p>Implementations must be thread-safe. Every method may throw {@link StoreException}; a failed
  * {@link #append(List)} writes none of its batch, so the caller can retry it whole.
+ *
+ * <p>Aggregates: every stored record is also added, in the same transaction, to the aggregate of its tenant, function
+ * and UTC minute (by its start). Usage series are answered from the aggregates, so they outlive the raw records
+ * ({@link #purgeRecordsBefore(Instant)}), and a series summed over a window equals {@link #usage} over the same
+ * window when the window's ends are whole minutes and no record in it was purged.
  */
 public interface MeteringStore {
 
     /**
-     * Appends records in one transaction. A record whose invocation id is already stored is ignored, so a retried
-     * batch never counts a call twice.
+     * Appends records, and adds them to their aggregates, in one transaction. A record whose invocation id is already
+     * stored (or appears twice in the batch) is ignored, so a retried batch never counts a call twice.
      *
      * @param records records to append, in any order
-     * @return how many records were new
+     * @return the records that were new, in the order given
      */
-    int append(List<InvocationRecord> records);
+    List<InvocationRecord> append(List<InvocationRecord> records);
 
     /**
      * @param invocationId an invocation id
@@ -52,4 +63,49 @@ public interface MeteringStore {
      * @return the totals, {@link UsageSummary#EMPTY} when there were no calls
      */
     UsageSummary usage(String functionId, Instant since, Instant until);
+
+    /**
+     * Usage over a window, bucket by bucket, from the per-minute aggregates. The window is widened to whole buckets:
+     * {@code since} down to its bucket's start, {@code until} up to the next bucket's start.
+     *
+     * @param filter      tenant, function and window
+     * @param granularity bucket width
+     * @return the buckets that have calls, oldest first
+     */
+    List<UsageBucket> usageSeries(RecordFilter filter, Granularity granularity);
+
+    /**
+     * Usage over a window per function, from the per-minute aggregates (window widened to whole minutes).
+     *
+     * @param filter tenant, function and window
+     * @return one entry per function that had calls, by tenant then function name
+     */
+    List<FunctionUsage> usageByFunction(RecordFilter filter);
+
+    /**
+     * Streams the raw records a filter covers, oldest start first (records with the same start in the order they
+     * were stored), for export. The sink runs on the caller's thread while the store reads; it must not call back
+     * into the store.
+     *
+     * @param filter which records
+     * @param sink   receives each record
+     * @return how many records were passed
+     */
+    long exportRecords(RecordFilter filter, Consumer<InvocationRecord> sink);
+
+    /**
+     * Deletes raw records that started before an instant; their aggregates are kept.
+     *
+     * @param cutoff records that started before this go
+     * @return how many were deleted
+     */
+    long purgeRecordsBefore(Instant cutoff);
+
+    /**
+     * Deletes the per-minute aggregates of minutes that ended by an instant (a minute that holds the cutoff stays).
+     *
+     * @param cutoff aggregates of minutes wholly before it go
+     * @return how many aggregate rows were deleted
+     */
+    long purgeAggregatesBefore(Instant cutoff);
 }

@@ -1,8 +1,12 @@
 package io.granda.core.internal;
 
+import io.granda.core.FunctionUsage;
+import io.granda.core.Granularity;
 import io.granda.core.InvocationRecord;
 import io.granda.core.Page;
+import io.granda.core.RecordFilter;
 import io.granda.core.StoreException;
+import io.granda.core.UsageBucket;
 import io.granda.core.UsageSummary;
 import io.granda.core.spi.MeteringStore;
 
@@ -14,6 +18,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -86,7 +91,7 @@ final class CountingMeteringStore implements MeteringStore {
     }
 
     @Override
-    public int append(List<InvocationRecord> records) {
+    public List<InvocationRecord> append(List<InvocationRecord> records) {
         appendCalls.incrementAndGet();
         // Copy now: the caller may reuse its list after we return.
         List<InvocationRecord> batch = List.copyOf(records);
@@ -108,11 +113,11 @@ final class CountingMeteringStore implements MeteringStore {
         }
         lock.lock();
         try {
-            int added = 0;
+            List<InvocationRecord> added = new ArrayList<>();
             for (InvocationRecord r : batch) {
                 deliveries.merge(r.invocationId(), 1, Integer::sum);
                 if (stored.putIfAbsent(r.invocationId(), r) == null) {
-                    added++;
+                    added.add(r);
                 }
             }
             return added;
@@ -138,6 +143,31 @@ final class CountingMeteringStore implements MeteringStore {
 
     @Override
     public UsageSummary usage(String functionId, Instant since, Instant until) {
+        throw new UnsupportedOperationException("not needed by recorder tests");
+    }
+
+    @Override
+    public List<UsageBucket> usageSeries(RecordFilter filter, Granularity granularity) {
+        throw new UnsupportedOperationException("not needed by recorder tests");
+    }
+
+    @Override
+    public List<FunctionUsage> usageByFunction(RecordFilter filter) {
+        throw new UnsupportedOperationException("not needed by recorder tests");
+    }
+
+    @Override
+    public long exportRecords(RecordFilter filter, Consumer<InvocationRecord> sink) {
+        throw new UnsupportedOperationException("not needed by recorder tests");
+    }
+
+    @Override
+    public long purgeRecordsBefore(Instant cutoff) {
+        throw new UnsupportedOperationException("not needed by recorder tests");
+    }
+
+    @Override
+    public long purgeAggregatesBefore(Instant cutoff) {
         throw new UnsupportedOperationException("not needed by recorder tests");
     }
 }

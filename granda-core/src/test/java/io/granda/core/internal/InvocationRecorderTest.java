@@ -44,6 +44,13 @@ class InvocationRecorderTest {
         return r;
     }
 
+    private InvocationRecorder recorder(CountingMeteringStore store, int capacity, int batch,
+                                        java.util.function.Consumer<List<InvocationRecord>> onStored) {
+        InvocationRecorder r = new InvocationRecorder(store, capacity, batch, onStored);
+        recorders.add(r);
+        return r;
+    }
+
     @AfterEach
     void release() {
         stores.forEach(CountingMeteringStore::open);
@@ -53,6 +60,32 @@ class InvocationRecorderTest {
     private static InvocationRecord rec() {
         String id = "inv-" + SEQ.incrementAndGet();
         return new InvocationRecord(id, InvocationRecord.DEFAULT_TENANT, "fid", "hello", 1, T0, T0.plusMillis(2), new InvocationRecord.PhaseMicros(0, 0, 0, 1_000, 1_500), 128, -1, Outcome.SUCCESS, 0, true, 5, 5);
+    }
+
+    /**
+     * The writer lingers for fuller batches, but never at a reader's expense: a flush wakes it, and records that came
+     * in while it lingered go in one transaction.
+     */
+    @Test
+    void theWriterLingersForAFullerBatchButAFlushDoesNotWaitForIt() {
+        CountingMeteringStore store = store();
+        InvocationRecorder recorder = new InvocationRecorder(store, 1_000, 100, stored -> { }, Duration.ofSeconds(30));
+        recorders.add(recorder);
+        for (int i = 0; i < 10; i++) {
+            recorder.record(rec());
+        }
+        long t0 = System.nanoTime();
+        assertTrue(recorder.flush(Duration.ofSeconds(10)), "a flush must not wait out a 30 s linger");
+        assertTrue(Duration.ofNanos(System.nanoTime() - t0).toSeconds() < 10);
+        assertEquals(10, store.storedCount());
+        assertTrue(store.appendCalls() <= 2, "ten records that came while it lingered take at most two transactions, took "
+                + store.appendCalls());
+        // A full batch does not wait for the linger either.
+        for (int i = 0; i < 100; i++) {
+            recorder.record(rec());
+        }
+        assertTrue(recorder.flush(Duration.ofSeconds(10)));
+        assertEquals(110, store.storedCount());
     }
 
     @Test
@@ -267,7 +300,7 @@ class InvocationRecorderTest {
         io.granda.core.memory.InMemoryMeteringStore memory = new io.granda.core.memory.InMemoryMeteringStore();
         io.granda.core.spi.MeteringStore refusing = new io.granda.core.spi.MeteringStore() {
             @Override
-            public int append(List<InvocationRecord> records) {
+            public List<InvocationRecord> append(List<InvocationRecord> records) {
                 if (records.stream().anyMatch(r -> r.invocationId().equals(bad.invocationId()))) {
                     throw new IllegalArgumentException("cannot hold this record");
                 }
@@ -289,6 +322,33 @@ class InvocationRecorderTest {
             public io.granda.core.UsageSummary usage(String functionId, Instant since, Instant until) {
                 return memory.usage(functionId, since, until);
             }
+
+            @Override
+            public List<io.granda.core.UsageBucket> usageSeries(io.granda.core.RecordFilter filter,
+                                                                io.granda.core.Granularity granularity) {
+                return memory.usageSeries(filter, granularity);
+            }
+
+            @Override
+            public List<io.granda.core.FunctionUsage> usageByFunction(io.granda.core.RecordFilter filter) {
+                return memory.usageByFunction(filter);
+            }
+
+            @Override
+            public long exportRecords(io.granda.core.RecordFilter filter,
+                                      java.util.function.Consumer<InvocationRecord> sink) {
+                return memory.exportRecords(filter, sink);
+            }
+
+            @Override
+            public long purgeRecordsBefore(Instant cutoff) {
+                return memory.purgeRecordsBefore(cutoff);
+            }
+
+            @Override
+            public long purgeAggregatesBefore(Instant cutoff) {
+                return memory.purgeAggregatesBefore(cutoff);
+            }
         };
         InvocationRecorder recorder = new InvocationRecorder(refusing, 100, 10);
         recorders.add(recorder);
@@ -301,5 +361,67 @@ class InvocationRecorderTest {
         assertTrue(recorder.flush(GENEROUS), "the refused record does not hold up the rest");
         assertEquals(good.stream().map(InvocationRecord::invocationId).collect(java.util.stream.Collectors.toSet()),
                 stored.stream().map(InvocationRecord::invocationId).collect(java.util.stream.Collectors.toSet()));
+    }
+
+    @Test
+    void onStoredIsToldOfEveryNewRecordOnceAndNeverOfADuplicate() {
+        CountingMeteringStore store = store();
+        InvocationRecord storedBefore = rec();
+        assertEquals(List.of(storedBefore), store.append(List.of(storedBefore)));
+        store.closeGate().failNext(2);
+        List<List<InvocationRecord>> told = java.util.Collections.synchronizedList(new ArrayList<>());
+        InvocationRecorder recorder = recorder(store, 1_000, 10, told::add);
+
+        List<InvocationRecord> fresh = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            InvocationRecord r = rec();
+            fresh.add(r);
+            recorder.record(r);
+            if (i % 5 == 0) {
+                recorder.record(r); // recorded twice: the second is a duplicate, in or across batches
+            }
+        }
+        recorder.record(storedBefore); // already in the store: not new
+        store.open();
+        assertTrue(recorder.flush(GENEROUS));
+
+        List<String> toldIds = new ArrayList<>();
+        synchronized (told) {
+            for (List<InvocationRecord> batch : told) {
+                assertFalse(batch.isEmpty(), "onStored is not called with nothing");
+                batch.forEach(r -> toldIds.add(r.invocationId()));
+            }
+        }
+        assertEquals(fresh.stream().map(InvocationRecord::invocationId).toList(), toldIds,
+                "each new record told once, in the order recorded; no duplicate, no record stored before");
+        assertTrue(store.attempts().size() >= 3, "two refused batches were retried: " + store.attempts().size());
+    }
+
+    @Test
+    void aThrowingOnStoredDoesNotMakeTheRecorderRetry() {
+        CountingMeteringStore store = store();
+        AtomicInteger calls = new AtomicInteger();
+        InvocationRecorder recorder = recorder(store, 1_000, 10, stored -> {
+            calls.incrementAndGet();
+            throw new IllegalStateException("a broken metrics view (test)");
+        });
+        Set<String> sent = new HashSet<>();
+        for (int i = 0; i < 35; i++) {
+            InvocationRecord r = rec();
+            sent.add(r.invocationId());
+            recorder.record(r);
+        }
+        assertTrue(recorder.flush(GENEROUS));
+
+        assertEquals(sent, store.deliveries().keySet());
+        assertTrue(store.deliveries().values().stream().allMatch(n -> n == 1),
+                "every record went to the store once: " + store.deliveries());
+        assertEquals(35, store.attempts().stream().mapToInt(List::size).sum(), "no batch was sent again");
+        assertEquals(store.appendCalls(), calls.get(), "onStored was told of every append, and each threw");
+
+        InvocationRecord later = rec();
+        recorder.record(later);
+        assertTrue(recorder.flush(GENEROUS), "the recorder keeps working");
+        assertTrue(store.find(later.invocationId()).isPresent());
     }
 }

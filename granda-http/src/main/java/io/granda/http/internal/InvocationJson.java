@@ -2,12 +2,11 @@ package io.granda.http.internal;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.granda.core.InvocationRecord;
-import io.granda.core.UsageSummary;
 
 import java.util.Locale;
 
 /**
- * The JSON shape of invocation records and usage totals. Not API.
+ * The JSON shape of invocation records (usage totals: {@link UsageJson}). Not API.
  */
 public final class InvocationJson {
 
@@ -45,20 +44,6 @@ public final class InvocationJson {
         }
         n.put("requestBytes", r.requestBytes());
         n.put("responseBytes", r.responseBytes());
-        return n;
-    }
-
-    /** @return usage totals as the API shows them */
-    public static ObjectNode render(UsageSummary u) {
-        ObjectNode n = Json.object();
-        n.put("calls", u.calls());
-        n.put("errors", u.errors());
-        n.put("timeouts", u.timeouts());
-        n.put("outOfMemory", u.outOfMemory());
-        n.put("coldStarts", u.coldStarts());
-        n.put("computeMs", u.computeMillis());
-        n.put("billedMs", u.billedMillis());
-        n.put("gbSeconds", u.gbSeconds());
         return n;
     }
 }

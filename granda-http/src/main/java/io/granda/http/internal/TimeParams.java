@@ -1,5 +1,6 @@
 package io.granda.http.internal;
 
+import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -29,17 +30,17 @@ public final class TimeParams {
     public static Instant parse(String param, String value, Instant now) {
         String v = value.trim();
         Matcher m = SHORT.matcher(v.toLowerCase(Locale.ROOT));
-        if (m.matches()) {
-            long amount = Long.parseLong(m.group(1));
-            Duration d = switch (m.group(2)) {
-                case "s" -> Duration.ofSeconds(amount);
-                case "m" -> Duration.ofMinutes(amount);
-                case "h" -> Duration.ofHours(amount);
-                default -> Duration.ofDays(amount);
-            };
-            return now.minus(d);
-        }
         try {
+            if (m.matches()) {
+                long amount = Long.parseLong(m.group(1));
+                Duration d = switch (m.group(2)) {
+                    case "s" -> Duration.ofSeconds(amount);
+                    case "m" -> Duration.ofMinutes(amount);
+                    case "h" -> Duration.ofHours(amount);
+                    default -> Duration.ofDays(amount);
+                };
+                return now.minus(d);
+            }
             if (v.startsWith("P") || v.startsWith("p")) {
                 Duration d = Duration.parse(v);
                 if (d.isNegative()) {
@@ -48,7 +49,8 @@ public final class TimeParams {
                 return now.minus(d);
             }
             return Instant.parse(v);
-        } catch (DateTimeParseException | ArithmeticException e) {
+        } catch (DateTimeException | ArithmeticException e) {
+            // DateTimeException also covers a duration so long that "that long ago" is before the first instant.
             throw ApiException.badRequest("invalid_request", param, param + " '" + value
                     + "' is not a time: use an ISO-8601 instant (2026-11-26T10:00:00Z), an ISO-8601 duration ago "
                     + "(PT1H) or a short one (90s, 15m, 1h, 7d)");

@@ -261,7 +261,7 @@ class GrandaLifecycleTest {
     private record ClosingMeteringStore(MeteringStore delegate, AtomicInteger closes)
             implements MeteringStore, AutoCloseable {
         @Override
-        public int append(java.util.List<InvocationRecord> records) {
+        public java.util.List<InvocationRecord> append(java.util.List<InvocationRecord> records) {
             return delegate.append(records);
         }
 
@@ -279,6 +279,33 @@ class GrandaLifecycleTest {
         public io.granda.core.UsageSummary usage(String functionId, java.time.Instant since,
                                                  java.time.Instant until) {
             return delegate.usage(functionId, since, until);
+        }
+
+        @Override
+        public java.util.List<io.granda.core.UsageBucket> usageSeries(io.granda.core.RecordFilter filter,
+                                                                      io.granda.core.Granularity granularity) {
+            return delegate.usageSeries(filter, granularity);
+        }
+
+        @Override
+        public java.util.List<io.granda.core.FunctionUsage> usageByFunction(io.granda.core.RecordFilter filter) {
+            return delegate.usageByFunction(filter);
+        }
+
+        @Override
+        public long exportRecords(io.granda.core.RecordFilter filter,
+                                  java.util.function.Consumer<InvocationRecord> sink) {
+            return delegate.exportRecords(filter, sink);
+        }
+
+        @Override
+        public long purgeRecordsBefore(java.time.Instant cutoff) {
+            return delegate.purgeRecordsBefore(cutoff);
+        }
+
+        @Override
+        public long purgeAggregatesBefore(java.time.Instant cutoff) {
+            return delegate.purgeAggregatesBefore(cutoff);
         }
 
         @Override

@@ -49,6 +49,7 @@ public final class FunctionBuilds {
     private final BuildOptions options;
     private final Clock clock;
     private final Semaphore slots;
+    private final Consumer<BuildInfo> onFinished;
     private final Map<String, Build> recent = new LinkedHashMap<>();
     private final ReentrantLock recentLock = new ReentrantLock();
     private final Map<String, Instant> unavailableUntil = new ConcurrentHashMap<>();
@@ -60,6 +61,19 @@ public final class FunctionBuilds {
      * @param clock   time of builds
      */
     public FunctionBuilds(ImageBuilder builder, Backend backend, BuildOptions options, Clock clock) {
+        this(builder, backend, options, clock, finished -> { });
+    }
+
+    /**
+     * @param builder    builds images
+     * @param backend    checks which base images are present (and pulls them)
+     * @param options    limits of builds
+     * @param clock      time of builds
+     * @param onFinished told of every build once it has ended, in success or failure
+     */
+    public FunctionBuilds(ImageBuilder builder, Backend backend, BuildOptions options, Clock clock,
+                          Consumer<BuildInfo> onFinished) {
+        this.onFinished = onFinished;
         this.builder = builder;
         this.backend = backend;
         this.options = options;
@@ -175,9 +189,11 @@ public final class FunctionBuilds {
             String summary = runtime.failureSummary(e.log().isEmpty() ? build.info().log() : e.log());
             String message = summary.isBlank() ? e.getMessage() : summary;
             build.end(BuildInfo.Status.FAILED, message, clock.instant());
+            finished(build);
             throw new BuildFailedException(message, build.info().log());
         } catch (RuntimeException e) {
             build.end(BuildInfo.Status.FAILED, String.valueOf(e.getMessage()), clock.instant());
+            finished(build);
             throw e;
         }
         return new Built(buildId, tag, build.info().log());
@@ -194,12 +210,24 @@ public final class FunctionBuilds {
             } finally {
                 b.lock.unlock();
             }
+            finished(b);
         });
     }
 
     /** Records that a built image could not be registered (e.g. the name was taken meanwhile). */
     public void abandoned(String buildId, String why) {
-        find(buildId).ifPresent(b -> b.end(BuildInfo.Status.FAILED, why, clock.instant()));
+        find(buildId).ifPresent(b -> {
+            b.end(BuildInfo.Status.FAILED, why, clock.instant());
+            finished(b);
+        });
+    }
+
+    private void finished(Build build) {
+        try {
+            onFinished.accept(build.info());
+        } catch (RuntimeException e) {
+            LOG.atWarn().setCause(e).addKeyValue("build", build.id).log("a listener of finished builds failed");
+        }
     }
 
     /** @return a recent build, live while it runs */

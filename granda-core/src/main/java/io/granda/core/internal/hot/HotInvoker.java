@@ -81,9 +81,10 @@ public final class HotInvoker implements Invoker {
                 }
                 return result(invocationId, function, start, lease, a.acquiredAt, System.nanoTime(),
                         Outcome.FUNCTION_ERROR, null, "granda: " + attempt
-                                + " instances in a row were gone before the call could be sent\n");
+                                + " instances in a row were gone before the call could be sent\n", -1);
             }
-            return result(invocationId, function, start, lease, a.acquiredAt, a.ended, a.outcome, a.response, a.log);
+            return result(invocationId, function, start, lease, a.acquiredAt, a.ended, a.outcome, a.response, a.log,
+                    a.cpuMicros);
         }
     }
 
@@ -92,6 +93,8 @@ public final class HotInvoker implements Invoker {
         static final Object DEAD_BEFORE_SENDING = new Object();
         long acquiredAt;
         long ended;
+        /** CPU time the instance used during the call, -1 when unknown or shared with an overlapping call. */
+        long cpuMicros = -1;
         Object result;
         Outcome outcome;
         HotResponse response;
@@ -105,6 +108,7 @@ public final class HotInvoker implements Invoker {
         long deadline = a.acquiredAt + timeout.toNanos();
         PooledInstance instance = lease.instance();
         Path socket = instance.started().socket();
+        PooledInstance.CpuSample cpu = instance.cpuBefore();
         boolean usable = false;
         boolean connectFailed = false;
         HotConnection connection = instance.takeConnection(HotConnection.class);
@@ -164,6 +168,7 @@ public final class HotInvoker implements Invoker {
             throw new IllegalStateException(e);
         }
         a.ended = System.nanoTime();
+        a.cpuMicros = instance.cpuAfter(cpu);
         closeQuietly(connection);
         pool.release(lease, usable);
         return a;
@@ -176,7 +181,8 @@ public final class HotInvoker implements Invoker {
     }
 
     private InvocationResult result(String invocationId, DeployedFunction function, Instant start, Lease lease,
-                                    long acquiredAt, long ended, Outcome outcome, HotResponse response, String log) {
+                                    long acquiredAt, long ended, Outcome outcome, HotResponse response, String log,
+                                    long cpuMicros) {
         Instant end = clock.instant();
         if (end.isBefore(start)) {
             end = start; // a wall clock stepping back must not make a negative duration
@@ -187,7 +193,7 @@ public final class HotInvoker implements Invoker {
         Map<String, List<String>> headers = response == null ? Map.of() : toHeaderMap(response.headers());
         byte[] body = response == null ? new byte[0] : response.body();
         return new InvocationResult(invocationId, function.id(), function.name(), function.revision(), outcome,
-                InvocationResult.NO_EXIT_CODE, status, headers, body, false, log, timings, -1, lease.cold());
+                InvocationResult.NO_EXIT_CODE, status, headers, body, false, log, timings, cpuMicros, lease.cold());
     }
 
     private static HotRequest toHotRequest(String invocationId, DeployedFunction function, InvocationRequest request,

@@ -1,10 +1,13 @@
 package io.granda.core.internal.hot;
 
 import io.granda.core.DeployedFunction;
+import io.granda.core.spi.CpuMeter;
 import io.granda.core.spi.HotInstance;
 
 import java.time.Instant;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One hot instance as the warm pool sees it. Its mutable fields are guarded by the lock of the function pool that
@@ -23,6 +26,10 @@ public final class PooledInstance {
     private long served;
     private Instant idleSince;
     private boolean retired;
+    private volatile CpuMeter cpuMeter = CpuMeter.UNKNOWN;
+    /** Calls being sent to this instance now, and calls ever started on it: to tell a call that ran alone. */
+    private final AtomicInteger callsRunning = new AtomicInteger();
+    private final AtomicLong callsStarted = new AtomicLong();
 
     PooledInstance(String id, DeployedFunction function, TransitionCounts transitions) {
         this.id = id;
@@ -98,6 +105,44 @@ public final class PooledInstance {
 
     void retire() {
         this.retired = true;
+    }
+
+    void cpuMeter(CpuMeter meter) {
+        this.cpuMeter = meter;
+    }
+
+    /** @return the instance's CPU meter, {@link CpuMeter#UNKNOWN} when the backend has none */
+    CpuMeter cpuMeter() {
+        return cpuMeter;
+    }
+
+    /** What was read when a call began. */
+    public record CpuSample(long usedMicros, long callNumber, boolean alone) {
+    }
+
+    /** Notes a call beginning on this instance and reads its CPU time so far. Lock-free. */
+    public CpuSample cpuBefore() {
+        boolean alone = callsRunning.incrementAndGet() == 1;
+        long n = callsStarted.incrementAndGet();
+        return new CpuSample(alone ? cpuMeter.usedMicros() : -1, n, alone);
+    }
+
+    /**
+     * Notes the call ending and works out its CPU time. Only a call that had the instance to itself from start to end
+     * gets a figure: with overlapping calls (concurrency above 1) the instance's CPU time cannot be split honestly.
+     *
+     * @return CPU microseconds the instance used during the call, or -1 when unknown
+     */
+    public long cpuAfter(CpuSample before) {
+        long result = -1;
+        if (before.alone() && before.usedMicros() >= 0 && callsStarted.get() == before.callNumber()) {
+            long now = cpuMeter.usedMicros();
+            if (now >= before.usedMicros() && callsStarted.get() == before.callNumber()) {
+                result = now - before.usedMicros();
+            }
+        }
+        callsRunning.decrementAndGet();
+        return result;
     }
 
     /**

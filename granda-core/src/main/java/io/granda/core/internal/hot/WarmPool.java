@@ -9,6 +9,7 @@ import io.granda.core.PoolOptions;
 import io.granda.core.ScalingPolicy;
 import io.granda.core.ShuttingDownException;
 import io.granda.core.spi.Backend;
+import io.granda.core.spi.CpuMeter;
 import io.granda.core.spi.HotInstance;
 import io.granda.core.spi.InstanceSpec;
 import org.slf4j.Logger;
@@ -20,6 +21,7 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -427,8 +429,20 @@ public final class WarmPool implements AutoCloseable {
                 onStartFailed(pool, instance, new IllegalStateException("starting an instance failed: " + e, e));
                 throw e;
             }
+            // Opened off the pool's lock: a backend may touch the file system for it.
+            instance.cpuMeter(cpuMeterOf(started));
             onStarted(pool, instance, started);
         });
+    }
+
+    private CpuMeter cpuMeterOf(HotInstance started) {
+        try {
+            return backend.cpuMeter(started);
+        } catch (RuntimeException e) {
+            LOG.atDebug().addKeyValue("instance", started.instanceId()).addKeyValue("reason", e.getMessage())
+                    .log("no CPU meter for instance");
+            return CpuMeter.UNKNOWN;
+        }
     }
 
     private void onStarted(FunctionPool pool, PooledInstance instance, HotInstance started) {
@@ -662,6 +676,7 @@ public final class WarmPool implements AutoCloseable {
             lock.unlock();
         }
         liveInstances.decrementAndGet();
+        instance.cpuMeter().close();
         try {
             onRemoved.accept(instance);
         } catch (RuntimeException e) {
@@ -837,6 +852,41 @@ public final class WarmPool implements AutoCloseable {
         } finally {
             pool.lock.unlock();
         }
+    }
+
+    /** @return instances of every function by state (GONE excluded), each state present, zero or not */
+    public Map<InstanceState, Integer> countByState() {
+        Map<InstanceState, Integer> counts = new EnumMap<>(InstanceState.class);
+        for (InstanceState s : InstanceState.values()) {
+            if (s != InstanceState.GONE) {
+                counts.put(s, 0);
+            }
+        }
+        for (FunctionPool pool : pools.values()) {
+            pool.lock.lock();
+            try {
+                for (PooledInstance i : pool.instances) {
+                    counts.computeIfPresent(i.state(), (k, n) -> n + 1);
+                }
+            } finally {
+                pool.lock.unlock();
+            }
+        }
+        return counts;
+    }
+
+    /** @return calls of every function waiting for an instance */
+    public int queuedTotal() {
+        int total = 0;
+        for (FunctionPool pool : pools.values()) {
+            pool.lock.lock();
+            try {
+                total += pool.waiters.size();
+            } finally {
+                pool.lock.unlock();
+            }
+        }
+        return total;
     }
 
     /**

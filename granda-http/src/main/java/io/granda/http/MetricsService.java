@@ -1,0 +1,48 @@
+package io.granda.http;
+
+import io.granda.http.internal.Responses;
+import io.helidon.http.HeaderNames;
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * {@code GET /metrics}: every meter of a Prometheus registry in the Prometheus text format, or in OpenMetrics when
+ * the scraper asks for it ({@code Accept: application/openmetrics-text}, as Prometheus does). Mount it at
+ * {@code /metrics}, e.g. with {@link GrandaHttp#mountMetrics}. Thread-safe.
+ */
+public final class MetricsService implements HttpService {
+
+    /** Content type of the Prometheus text format. */
+    public static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
+    /** Content type of the OpenMetrics text format. */
+    public static final String OPENMETRICS_TEXT = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+    private final PrometheusMeterRegistry registry;
+
+    /** @param registry the registry to show (the application's own, or one made for Granda) */
+    public MetricsService(PrometheusMeterRegistry registry) {
+        this.registry = Objects.requireNonNull(registry, "registry");
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.get("/", Responses.guarded("metrics", this::metrics));
+    }
+
+    private void metrics(ServerRequest req, ServerResponse res) {
+        String accept = req.headers().first(HeaderNames.ACCEPT).orElse("").toLowerCase(Locale.ROOT);
+        // Never protobuf: the content type chosen here is what the registry writes.
+        String type = accept.contains("application/openmetrics-text") ? OPENMETRICS_TEXT : PROMETHEUS_TEXT;
+        byte[] body = registry.scrape(type).getBytes(StandardCharsets.UTF_8);
+        res.header(HeaderNames.CONTENT_TYPE, type);
+        res.header(HeaderNames.CACHE_CONTROL, "no-store");
+        res.send(body);
+    }
+}
