@@ -13,16 +13,23 @@ import io.granda.core.UsageSummary;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.statement.SqlStatement;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The SQL of the metering store, run on whatever connection the caller holds. Not API; stateless.
@@ -30,21 +37,46 @@ import java.util.Optional;
 final class InvocationQueries {
 
     private static final String COLUMNS = """
-            seq, invocation_id, tenant, function_id, function_name, revision, start_us, end_us, queue_us, pull_us,
+            invocation_id, tenant, function_id, function_name, revision, start_us, end_us, queue_us, pull_us,
             create_start_us, init_us, run_us, memory_mb, cpu_us, outcome, exit_code, cold, request_bytes,
             response_bytes""";
 
-    private static final String INSERT = """
-            INSERT OR IGNORE INTO invocations (invocation_id, tenant, function_id, function_name, revision, start_us,
-                end_us, queue_us, init_us, run_us, memory_mb, cpu_us, outcome, exit_code, cold, request_bytes,
-                response_bytes, billed_ms, mb_ms, pull_us, create_start_us)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""";
+    /** The columns an insert binds, one {@code ?} each, in the order {@link #bind} sets them. */
+    private static final String INSERT_COLUMNS = """
+            invocation_id, tenant, function_id, function_name, revision, start_us, end_us, queue_us, pull_us,
+            create_start_us, init_us, run_us, memory_mb, cpu_us, outcome, exit_code, cold, request_bytes,
+            response_bytes, billed_ms, mb_ms""";
+
+    /** Bound parameters per inserted row: one per column of {@link #INSERT_COLUMNS}. */
+    private static final int INSERT_PARAMETERS = 21;
+
+    /**
+     * Most rows per INSERT statement; a power of two. One statement of many rows costs SQLite far less per row than
+     * one statement per row: the statement's start, its cursors and the seek from the root of each b-tree are paid
+     * once per statement rather than per row (measured: see SqliteAppendThroughputMeasurement). Past a few dozen
+     * rows the gain flattens. 64 x 21 parameters is far below SQLite's limit of 32,766.
+     */
+    static final int INSERT_CHUNK = 64;
+
+    /**
+     * The INSERT of {@code 2^i} rows at index i, up to {@link #INSERT_CHUNK}. A batch goes in as full chunks, then
+     * its rest in falling powers of two (53 = 32 + 16 + 4 + 1), so that these few statements, kept prepared on the
+     * writer connection, insert batches of every size: preparing an INSERT costs SQLite about 1.7 us per row of
+     * it, which would be a good part of a record's cost if paid per batch.
+     */
+    private static final String[] INSERT_SQL = new String[Integer.numberOfTrailingZeros(INSERT_CHUNK) + 1];
+
+    static {
+        for (int i = 0; i < INSERT_SQL.length; i++) {
+            INSERT_SQL[i] = insertSql(1 << i);
+        }
+    }
 
     /**
      * Wall time is summed per call in whole milliseconds, as {@link InvocationRecord#durationMillis()} counts it:
      * SQLite's integer division truncates towards zero, as {@code Duration.toMillis()} does.
      */
-    private static final String USAGE = """
+    static final String USAGE = """
             SELECT COUNT(*) AS calls,
                    COALESCE(SUM(outcome = 'FUNCTION_ERROR'), 0) AS errors,
                    COALESCE(SUM(outcome = 'TIMEOUT'), 0) AS timeouts,
@@ -56,6 +88,9 @@ final class InvocationQueries {
                    COALESCE(SUM(MAX(cpu_us, 0)), 0) AS cpu_us
             FROM invocations
             WHERE start_us >= :since AND start_us < :until""";
+
+    /** {@link #USAGE} of one function: reads invocations_by_function_start, (function_id, start_us). */
+    static final String USAGE_OF_FUNCTION = USAGE + " AND function_id = :functionId";
 
     /**
      * Adds one (tenant, function, minute)'s new calls to its aggregate. A later batch's calls take over the name
@@ -169,57 +204,159 @@ final class InvocationQueries {
     }
 
     /**
+     * Statements kept prepared on the writer connection for the life of the store: the caller neither closes them
+     * nor uses them past its transaction.
+     */
+    @FunctionalInterface
+    interface KeptStatements {
+
+        /** @return the statement of this SQL, prepared the first time it is asked for */
+        PreparedStatement get(String sql) throws SQLException;
+    }
+
+    /**
      * Inserts the records that are new and adds them to their per-minute aggregates, on the caller's transaction.
      *
+     * <p>Retried batches are rare (the recorder resends a batch only after an append failed), so the first attempt
+     * assumes every record is new and only counts what SQLite inserted ({@code careful} false). When the count
+     * falls short, some record was stored before, and this throws {@link StoredBefore}: the caller rolls the
+     * transaction back and runs the batch again with {@code careful} true, which first asks which ids are stored.
+     * Asking in every append would cost each record a lookup; having SQLite say which rows it inserted
+     * ({@code RETURNING}) cost about a microsecond per record, a quarter of the whole append (measured:
+     * SqliteAppendThroughputMeasurement).
+     *
+     * @param kept    the writer's kept statements
+     * @param careful whether to look up which ids are stored before inserting
      * @return the records that were new (neither stored before nor earlier in {@code rows}), in the order given
-     * @throws SQLException when SQLite refuses a row; the caller's transaction then rolls the batch back
+     * @throws StoredBefore when not careful and some record was stored before; nothing must be committed then
+     * @throws SQLException when SQLite refuses a row, or (careful) ignores one that was not stored before; the
+     *                      caller's transaction then rolls the batch back
      */
-    static List<InvocationRecord> append(Handle h, List<Row> rows) throws SQLException {
-        List<Row> added = insert(h, rows);
-        addToAggregates(h, added);
+    static List<InvocationRecord> append(Handle h, KeptStatements kept, List<Row> rows, boolean careful)
+            throws SQLException {
+        // Of an id given twice, the first occurrence is the one stored: dropped here rather than left to SQLite, so
+        // that SQLite's count of inserted rows says whether every row it was given was new.
+        Map<String, Row> distinct = LinkedHashMap.newLinkedHashMap(rows.size());
+        for (Row row : rows) {
+            distinct.putIfAbsent(row.record().invocationId(), row);
+        }
+        List<Row> candidates = new ArrayList<>(distinct.values());
+        List<Row> added = careful ? notStored(h.getConnection(), candidates) : candidates;
+        int inserted = insert(kept, added);
+        if (inserted != added.size()) {
+            if (!careful) {
+                throw new StoredBefore();
+            }
+            // None of these ids was stored (we asked, holding the write lock), so SQLite ignored a row for another
+            // reason (see insertSql): that record would be lost if this committed.
+            throw new SQLException("SQLite stored " + inserted + " of " + added.size()
+                    + " new invocation records and ignored the others");
+        }
+        addToAggregates(kept, added);
         return added.stream().map(Row::record).toList();
     }
 
     /**
-     * @return the rows that were new, in the order given
+     * Thrown by a first, optimistic {@link #append} when some record of the batch was stored before: the batch must
+     * be rolled back and appended again, carefully. Carries no stack trace: it is control flow, not an error.
+     */
+    static final class StoredBefore extends RuntimeException {
+
+        StoredBefore() {
+            super("some records of the batch were stored before", null, false, false);
+        }
+    }
+
+    /**
+     * @param rows how many rows the statement inserts, at least 1
+     * @return an INSERT of that many rows that skips ids already stored
+     */
+    static String insertSql(int rows) {
+        // OR IGNORE rather than ON CONFLICT (invocation_id) DO NOTHING, though both skip a stored id: DO NOTHING
+        // leaves NOT NULL and CHECK failures to abort the statement, and a statement of many rows that may abort
+        // half-way makes SQLite copy every page it touches into a statement journal first, so that it can undo
+        // just that statement: that copying cost more than all the rest of the insert (measured: 13.2 against
+        // 9.4 us of CPU per record, over 50 functions). What OR IGNORE might skip silently besides a stored id
+        // (a row breaking a constraint; none can, given the values Row makes) is caught by counting: see append.
+        String row = "(" + "?, ".repeat(INSERT_PARAMETERS - 1) + "?)";
+        StringBuilder sql = new StringBuilder(64 + INSERT_COLUMNS.length() + rows * (row.length() + 2))
+                .append("INSERT OR IGNORE INTO invocations (").append(INSERT_COLUMNS).append(") VALUES ");
+        for (int i = 0; i < rows; i++) {
+            sql.append(i == 0 ? "" : ", ").append(row);
+        }
+        return sql.toString();
+    }
+
+    /**
+     * Inserts the rows: full chunks, then the rest in falling powers of two (see {@link #INSERT_SQL}).
+     *
+     * @return how many rows SQLite inserted: fewer than given when some id was stored before
      * @throws SQLException when SQLite refuses a row
      */
-    private static List<Row> insert(Handle h, List<Row> rows) throws SQLException {
+    private static int insert(KeptStatements kept, List<Row> rows) throws SQLException {
         // Plain JDBC with positional parameters: this is the hot path of metering, and JDBI's per-row named
         // binding cost more than SQLite's own work here (measured: see SqliteAppendThroughputMeasurement).
-        try (PreparedStatement ps = h.getConnection().prepareStatement(INSERT)) {
-            List<Row> added = new ArrayList<>(rows.size());
-            for (Row row : rows) {
-                InvocationRecord r = row.record();
-                ps.setString(1, r.invocationId());
-                ps.setString(2, r.tenant());
-                ps.setString(3, r.functionId());
-                ps.setString(4, r.functionName());
-                ps.setLong(5, r.revision());
-                ps.setLong(6, row.startUs());
-                ps.setLong(7, row.endUs());
-                ps.setLong(8, r.queueMicros());
-                ps.setLong(9, r.initMicros());
-                ps.setLong(10, r.runMicros());
-                ps.setInt(11, r.memoryMb());
-                ps.setLong(12, r.cpuMicros());
-                ps.setString(13, r.outcome().name());
-                ps.setInt(14, r.exitCode());
-                ps.setInt(15, r.cold() ? 1 : 0);
-                ps.setLong(16, r.requestBytes());
-                ps.setLong(17, r.responseBytes());
-                ps.setLong(18, row.billedMs());
-                ps.setLong(19, row.mbMs());
-                ps.setLong(20, r.phases().pullMicros());
-                ps.setLong(21, r.phases().startMicros());
-                // INSERT OR IGNORE changes no row for an id already stored, including one stored earlier in this
-                // very batch, so a change count of 1 is exactly "new".
-                if (ps.executeUpdate() == 1) {
-                    added.add(row);
+        int inserted = 0;
+        for (int from = 0; from < rows.size(); ) {
+            int size = Math.min(INSERT_CHUNK, Integer.highestOneBit(rows.size() - from));
+            PreparedStatement ps = kept.get(INSERT_SQL[Integer.numberOfTrailingZeros(size)]);
+            for (int i = 0; i < size; i++) {
+                bind(ps, i * INSERT_PARAMETERS, rows.get(from + i));
+            }
+            inserted += ps.executeUpdate();
+            from += size;
+        }
+        return inserted;
+    }
+
+    /** Ids looked up per query by {@link #notStored}. */
+    private static final int LOOKUP_CHUNK = 500;
+
+    /** @return the rows whose ids are not stored, in the order given */
+    private static List<Row> notStored(Connection c, List<Row> rows) throws SQLException {
+        Set<String> stored = new HashSet<>();
+        for (int from = 0; from < rows.size(); from += LOOKUP_CHUNK) {
+            List<Row> chunk = rows.subList(from, Math.min(rows.size(), from + LOOKUP_CHUNK));
+            String sql = "SELECT invocation_id FROM invocations WHERE invocation_id IN ("
+                    + "?, ".repeat(chunk.size() - 1) + "?)";
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                for (int i = 0; i < chunk.size(); i++) {
+                    ps.setString(i + 1, chunk.get(i).record().invocationId());
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        stored.add(rs.getString(1));
+                    }
                 }
             }
-            return added;
         }
+        return rows.stream().filter(r -> !stored.contains(r.record().invocationId())).toList();
+    }
+
+    /** Sets one row's parameters, the {@code offset + 1}th onwards, in the order of {@link #INSERT_COLUMNS}. */
+    private static void bind(PreparedStatement ps, int offset, Row row) throws SQLException {
+        InvocationRecord r = row.record();
+        ps.setString(offset + 1, r.invocationId());
+        ps.setString(offset + 2, r.tenant());
+        ps.setString(offset + 3, r.functionId());
+        ps.setString(offset + 4, r.functionName());
+        ps.setLong(offset + 5, r.revision());
+        ps.setLong(offset + 6, row.startUs());
+        ps.setLong(offset + 7, row.endUs());
+        ps.setLong(offset + 8, r.queueMicros());
+        ps.setLong(offset + 9, r.phases().pullMicros());
+        ps.setLong(offset + 10, r.phases().startMicros());
+        ps.setLong(offset + 11, r.initMicros());
+        ps.setLong(offset + 12, r.runMicros());
+        ps.setInt(offset + 13, r.memoryMb());
+        ps.setLong(offset + 14, r.cpuMicros());
+        ps.setString(offset + 15, r.outcome().name());
+        ps.setInt(offset + 16, r.exitCode());
+        ps.setInt(offset + 17, r.cold() ? 1 : 0);
+        ps.setLong(offset + 18, r.requestBytes());
+        ps.setLong(offset + 19, r.responseBytes());
+        ps.setLong(offset + 20, row.billedMs());
+        ps.setLong(offset + 21, row.mbMs());
     }
 
     /** One aggregate row's key. */
@@ -237,7 +374,7 @@ final class InvocationQueries {
         }
     }
 
-    private static void addToAggregates(Handle h, List<Row> added) throws SQLException {
+    private static void addToAggregates(KeptStatements kept, List<Row> added) throws SQLException {
         if (added.isEmpty()) {
             return;
         }
@@ -247,61 +384,84 @@ final class InvocationQueries {
             minutes.compute(new MinuteKey(r.tenant(), r.functionId(), row.minuteUs()), (k, sum) -> sum == null
                     ? new MinuteSum(row.usage(), r.functionName(), row.startUs()) : sum.plus(row));
         }
-        try (PreparedStatement ps = h.getConnection().prepareStatement(ADD_TO_MINUTE)) {
-            for (Map.Entry<MinuteKey, MinuteSum> e : minutes.entrySet()) {
-                MinuteKey k = e.getKey();
-                UsageSummary u = e.getValue().usage();
-                ps.setString(1, k.tenant());
-                ps.setString(2, k.functionId());
-                ps.setLong(3, k.minuteUs());
-                ps.setLong(4, u.calls());
-                ps.setLong(5, u.errors());
-                ps.setLong(6, u.timeouts());
-                ps.setLong(7, u.outOfMemory());
-                ps.setLong(8, u.coldStarts());
-                ps.setLong(9, u.computeMillis());
-                ps.setLong(10, u.billedMillis());
-                ps.setLong(11, u.mbMillis());
-                ps.setLong(12, u.cpuMicros());
-                ps.setString(13, e.getValue().functionName());
-                ps.setLong(14, e.getValue().lastStartUs());
-                ps.executeUpdate();
-            }
+        PreparedStatement ps = kept.get(ADD_TO_MINUTE);
+        for (Map.Entry<MinuteKey, MinuteSum> e : minutes.entrySet()) {
+            MinuteKey k = e.getKey();
+            UsageSummary u = e.getValue().usage();
+            ps.setString(1, k.tenant());
+            ps.setString(2, k.functionId());
+            ps.setLong(3, k.minuteUs());
+            ps.setLong(4, u.calls());
+            ps.setLong(5, u.errors());
+            ps.setLong(6, u.timeouts());
+            ps.setLong(7, u.outOfMemory());
+            ps.setLong(8, u.coldStarts());
+            ps.setLong(9, u.computeMillis());
+            ps.setLong(10, u.billedMillis());
+            ps.setLong(11, u.mbMillis());
+            ps.setLong(12, u.cpuMicros());
+            ps.setString(13, e.getValue().functionName());
+            ps.setLong(14, e.getValue().lastStartUs());
+            ps.executeUpdate();
         }
     }
 
+    /** One record, by the table's primary key. */
+    static final String FIND = "SELECT " + COLUMNS + " FROM invocations WHERE invocation_id = :id";
+
     static Optional<InvocationRecord> find(Handle h, String invocationId) {
-        return h.createQuery("SELECT " + COLUMNS + " FROM invocations WHERE invocation_id = :id")
+        return h.createQuery(FIND)
                 .bind("id", invocationId)
                 .map((rs, ctx) -> toRecord(rs))
                 .findOne();
     }
 
+    /** A function's records, newest first: the first page. */
+    static final String PAGE_FIRST = "SELECT " + COLUMNS + """
+
+             FROM invocations
+            WHERE function_id = :functionId
+            ORDER BY start_us DESC, invocation_id DESC
+            LIMIT :rows""";
+
     /**
-     * Keyset paging on the arrival sequence: a cursor is the {@code seq} of the last record handed out, so pages
-     * never overlap or skip, whatever arrives in between.
+     * A function's records, newest first, after the cursor's. The row value is a range on
+     * invocations_by_function_start, which holds (function_id, start_us, invocation_id): the read starts right at
+     * the cursor and goes backwards along the index in the order asked, with no sort.
      */
-    static Page<InvocationRecord> page(Handle h, String functionId, int limit, long beforeSeq) {
-        record Numbered(long seq, InvocationRecord record) {
+    static final String PAGE_AFTER = "SELECT " + COLUMNS + """
+
+             FROM invocations
+            WHERE function_id = :functionId AND (start_us, invocation_id) < (:beforeStart, :beforeId)
+            ORDER BY start_us DESC, invocation_id DESC
+            LIMIT :rows""";
+
+    /**
+     * Keyset paging on (start, invocation id), newest first: a cursor is the position of the last record handed
+     * out, so pages never overlap or skip, whatever arrives in between. A record stored later with a start before
+     * the cursor's (a late batch) shows on a later page; one that starts after it, on a new first page.
+     *
+     * @param before where the previous page ended, {@code null} for the first page
+     */
+    static Page<InvocationRecord> page(Handle h, String functionId, int limit, Position before) {
+        var query = h.createQuery(before == null ? PAGE_FIRST : PAGE_AFTER)
+                .bind("functionId", functionId).bind("rows", (long) limit + 1);
+        if (before != null) {
+            query.bind("beforeStart", before.startUs()).bind("beforeId", before.invocationId());
         }
         // One extra row says whether there is a next page without a second query.
-        List<Numbered> rows = h.createQuery("SELECT " + COLUMNS + """
-                         FROM invocations
-                        WHERE function_id = :functionId AND seq < :before
-                        ORDER BY seq DESC
-                        LIMIT :rows""")
-                .bind("functionId", functionId).bind("before", beforeSeq).bind("rows", (long) limit + 1)
-                .map((rs, ctx) -> new Numbered(rs.getLong("seq"), toRecord(rs)))
-                .list();
+        List<InvocationRecord> rows = query.map((rs, ctx) -> toRecord(rs)).list();
         if (rows.size() <= limit) {
-            return new Page<>(rows.stream().map(Numbered::record).toList(), null);
+            return new Page<>(rows, null);
         }
-        List<Numbered> items = rows.subList(0, limit);
-        return new Page<>(items.stream().map(Numbered::record).toList(), Cursors.encode(items.getLast().seq()));
+        List<InvocationRecord> items = rows.subList(0, limit);
+        InvocationRecord last = items.getLast();
+        return new Page<>(List.copyOf(items),
+                Cursors.encode(new Position(EpochMicros.of(last.start()), last.invocationId())));
     }
 
     static UsageSummary usage(Handle h, String functionId, Instant since, Instant until) {
-        var query = h.createQuery(functionId == null ? USAGE : USAGE + " AND function_id = :functionId")
+        var query = h.createQuery(functionId == null ? USAGE : USAGE_OF_FUNCTION)
                 .bind("since", EpochMicros.ceilClamped(since)).bind("until", EpochMicros.ceilClamped(until));
         if (functionId != null) {
             query.bind("functionId", functionId);
@@ -388,56 +548,74 @@ final class InvocationQueries {
     private static final Comparator<FunctionUsage> BY_TENANT_THEN_NAME = Comparator.comparing(FunctionUsage::tenant)
             .thenComparing(FunctionUsage::functionName).thenComparing(FunctionUsage::functionId);
 
-    /** Where an export has got to: the last record passed, by (start, seq). */
-    record ExportPosition(long startUs, long seq) {
-
-        /** Before every record. */
-        static final ExportPosition START = new ExportPosition(Long.MIN_VALUE, Long.MIN_VALUE);
+    /**
+     * A record's place in the orders records are listed and exported in: by start, then by invocation id (as SQLite
+     * compares text: by UTF-8 bytes, which is by code point). Both are columns of the indexes the reads go along
+     * (a WITHOUT ROWID table's index ends in its primary key), so keyset paging on them needs no sort.
+     *
+     * @param startUs      the record's start, in epoch microseconds as stored
+     * @param invocationId the record's id
+     */
+    record Position(long startUs, String invocationId) {
     }
 
     /** One page of an export, and where the next begins. */
-    record ExportPage(List<InvocationRecord> records, ExportPosition last) {
+    record ExportPage(List<InvocationRecord> records, Position last) {
     }
 
     /**
-     * One page of the records a filter covers, after {@code after}, ordered by (start, seq): keyset paging, so each
-     * page is one short read however far the export has got, and no record is passed twice or skipped.
+     * One page of the records a filter covers, after {@code after}, ordered by (start, invocation id): keyset
+     * paging, so each page is one short read however far the export has got, and no record is passed twice or
+     * skipped.
      *
-     * <p>The range starts at {@code after}'s start and only records of that very start are filtered by seq, so the
-     * index (invocations_by_start, or invocations_by_function_start when a function is given; both end in seq) is
-     * read from the right place whatever the planner makes of a row-value comparison.
+     * <p>The range starts at {@code after}'s start and only records of that very start are filtered by id, so the
+     * index (invocations_by_start, or invocations_by_function_start when a function is given; both end in
+     * invocation_id) is read from the right place, in order, whatever the planner makes of the other conditions.
+     *
+     * @param after the last record of the previous page, {@code null} for the first page
      */
-    static ExportPage exportPage(Handle h, RecordFilter filter, ExportPosition after, int limit) {
-        long since = Math.max(EpochMicros.ceilClamped(filter.since()), after.startUs());
-        record Numbered(long startUs, long seq, InvocationRecord record) {
+    static ExportPage exportPage(Handle h, RecordFilter filter, Position after, int limit) {
+        long since = EpochMicros.ceilClamped(filter.since());
+        if (after != null) {
+            since = Math.max(since, after.startUs());
         }
-        List<Numbered> rows = bindTenantAndFunction(h.createQuery("SELECT " + COLUMNS + """
-                         FROM invocations
-                        WHERE start_us >= :since AND start_us < :until
-                          AND (start_us > :afterStart OR seq > :afterSeq)""" + whereTenantAndFunction(filter) + """
-
-                        ORDER BY start_us, seq
-                        LIMIT :rows"""), filter)
-                .bind("since", since).bind("until", EpochMicros.ceilClamped(filter.until()))
-                .bind("afterStart", after.startUs()).bind("afterSeq", after.seq()).bind("rows", limit)
-                .map((rs, ctx) -> new Numbered(rs.getLong("start_us"), rs.getLong("seq"), toRecord(rs)))
-                .list();
+        var query = bindTenantAndFunction(h.createQuery(exportSql(filter, after != null)), filter)
+                .bind("since", since).bind("until", EpochMicros.ceilClamped(filter.until())).bind("rows", limit);
+        if (after != null) {
+            query.bind("afterStart", after.startUs()).bind("afterId", after.invocationId());
+        }
+        List<InvocationRecord> rows = query.map((rs, ctx) -> toRecord(rs)).list();
         if (rows.isEmpty()) {
             return new ExportPage(List.of(), after);
         }
-        Numbered last = rows.getLast();
-        return new ExportPage(rows.stream().map(Numbered::record).toList(),
-                new ExportPosition(last.startUs(), last.seq()));
+        InvocationRecord last = rows.getLast();
+        return new ExportPage(rows, new Position(EpochMicros.of(last.start()), last.invocationId()));
     }
+
+    /** @return the SQL of {@link #exportPage}, with the conditions on tenant, function and position it needs */
+    static String exportSql(RecordFilter filter, boolean afterAPosition) {
+        return "SELECT " + COLUMNS + """
+
+                 FROM invocations
+                WHERE start_us >= :since AND start_us < :until"""
+                + (afterAPosition ? " AND (start_us > :afterStart OR invocation_id > :afterId)" : "")
+                + whereTenantAndFunction(filter) + """
+
+                ORDER BY start_us, invocation_id
+                LIMIT :rows""";
+    }
+
+    /**
+     * The oldest records before a cutoff, at most a chunk of them. The subquery reads only invocations_by_start,
+     * which holds the ids (the primary key); each is then deleted by a lookup on the table's key.
+     */
+    static final String PURGE_RECORDS = """
+            DELETE FROM invocations WHERE invocation_id IN (
+                SELECT invocation_id FROM invocations WHERE start_us < :cutoff ORDER BY start_us LIMIT :chunk)""";
 
     /** @return how many records were deleted: at most {@link #PURGE_CHUNK}, the oldest first */
     static int purgeRecordsChunk(Handle h, long cutoffUs) {
-        // seq is the rowid: deleting by it is a direct b-tree lookup; the subquery reads invocations_by_start.
-        return h.createUpdate("""
-                        DELETE FROM invocations WHERE seq IN (
-                            SELECT seq FROM invocations WHERE start_us < :cutoff ORDER BY start_us LIMIT :chunk)""")
-                .bind("cutoff", cutoffUs).bind("chunk", PURGE_CHUNK)
-                .execute();
+        return h.createUpdate(PURGE_RECORDS).bind("cutoff", cutoffUs).bind("chunk", PURGE_CHUNK).execute();
     }
 
     /** @return how many aggregate rows were deleted: at most {@link #PURGE_CHUNK}, the oldest minutes first */
@@ -484,32 +662,51 @@ final class InvocationQueries {
                 rs.getLong("request_bytes"), rs.getLong("response_bytes"));
     }
 
-    /** Page cursors: the decimal {@code seq} of the last record on the previous page. */
+    /**
+     * Page cursors: the {@link Position} of the last record on the previous page, as {@code <startUs>:<id>} in
+     * URL-safe base64 without padding. Opaque, so that clients pass it back rather than build one; URL-safe, so it
+     * goes into a query string as it is whatever characters the id has. Decoding is strict (canonical base64,
+     * valid UTF-8, canonical decimal), so that garbage, or a cursor of the version-4 store (a decimal seq), is
+     * refused rather than read as some position. A well-formed cursor that this store did not make is a position
+     * all the same, and paging from it is harmless: it is no key to anything.
+     */
     static final class Cursors {
+
+        private static final Base64.Encoder ENCODER = Base64.getUrlEncoder().withoutPadding();
+        private static final Base64.Decoder DECODER = Base64.getUrlDecoder();
 
         private Cursors() {
         }
 
-        static String encode(long seq) {
-            return Long.toString(seq);
+        static String encode(Position position) {
+            return ENCODER.encodeToString((position.startUs() + ":" + position.invocationId())
+                    .getBytes(StandardCharsets.UTF_8));
         }
 
         /**
          * @param cursor a cursor, or {@code null} (or empty) for the first page
-         * @return the seq the page must stay below
+         * @return the position the page must stay below, {@code null} for the first page
          * @throws IllegalArgumentException when the cursor is not one this store made
          */
-        static long decode(String cursor) {
+        static Position decode(String cursor) {
             if (cursor == null || cursor.isEmpty()) {
-                return Long.MAX_VALUE;
+                return null;
             }
             try {
-                long seq = Long.parseLong(cursor);
-                if (seq >= 1 && cursor.equals(Long.toString(seq))) {
-                    return seq;
+                byte[] bytes = DECODER.decode(cursor);
+                if (ENCODER.encodeToString(bytes).equals(cursor)) {
+                    String text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
+                    int colon = text.indexOf(':');
+                    if (colon > 0) {
+                        String start = text.substring(0, colon);
+                        long startUs = Long.parseLong(start);
+                        if (start.equals(Long.toString(startUs))) {
+                            return new Position(startUs, text.substring(colon + 1));
+                        }
+                    }
                 }
-            } catch (NumberFormatException e) {
-                // fall through to the one message
+            } catch (IllegalArgumentException | CharacterCodingException e) {
+                // not base64, not UTF-8, or not a number (NumberFormatException): fall through to the one message
             }
             throw new IllegalArgumentException("invalid page cursor '" + abbreviate(cursor)
                     + "': pass the nextCursor of the previous page, or none for the first page");

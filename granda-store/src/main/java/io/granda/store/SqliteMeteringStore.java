@@ -22,14 +22,18 @@ import java.util.function.Consumer;
  * The {@link MeteringStore} of a {@link SqliteStore}: invocation records, and their per-minute usage aggregates, in
  * the store's SQLite file. Get it from {@link SqliteStore#metering()}. Thread-safe.
  *
- * <p>Records are listed in the order they were stored (newest stored first); a page cursor is the position of the
- * last record handed out, so paging never skips or repeats a record, whatever is appended meanwhile. Instants are
- * kept to the microsecond: sub-microsecond digits are dropped on the way in, and usage (wall time included) is
- * summed over what is stored.
+ * <p>A function's records are listed newest start first, records that started in the same microsecond by
+ * invocation id (descending); export goes the other way. A page cursor is the (start, id) of the last record handed
+ * out, so paging never skips or repeats a record, whatever is appended meanwhile. Instants are kept to the
+ * microsecond: sub-microsecond digits are dropped on the way in, and usage (wall time included) is summed over what
+ * is stored.
  *
- * <p><b>Aggregates.</b> An append inserts its records with {@code INSERT OR IGNORE} and adds those SQLite took (the
- * new ones) to the {@code usage_minutes} rows of their tenant, function and UTC minute, in the same transaction on
- * the store's single writer: a record is counted in its aggregate once, or, if the append fails, not at all.
+ * <p><b>Appends.</b> The {@code invocations} table is keyed by invocation id (WITHOUT ROWID, schema version 5), so
+ * the table is its own duplicate check, and records are inserted 64 to a statement with {@code INSERT OR IGNORE}.
+ * When SQLite inserts them all, all were new; when it inserts fewer (a retried batch), the transaction is rolled
+ * back and the batch appended again, asking first which ids are stored. The new records are added to the
+ * {@code usage_minutes} rows of their tenant, function and UTC minute, in the same transaction on the store's single
+ * writer: a record is counted in its aggregate once, or, if the append fails, not at all.
  *
  * <p><b>Long operations.</b> {@link #exportRecords} reads a page of records at a time on a reader connection and
  * hands them to the sink with no connection held, so a slow sink holds up nobody; it is not a snapshot, but no
@@ -65,7 +69,14 @@ public final class SqliteMeteringStore implements MeteringStore, HealthCheck {
         for (InvocationRecord r : records) {
             rows.add(InvocationQueries.Row.of(r));
         }
-        return store.write("append " + rows.size() + " invocation records", h -> InvocationQueries.append(h, rows));
+        String action = "append " + rows.size() + " invocation records";
+        try {
+            return store.write(action, h -> InvocationQueries.append(h, store::keptStatement, rows, false));
+        } catch (InvocationQueries.StoredBefore e) {
+            // A retried batch: rolled back whole, now appended again asking which ids are stored. Another append
+            // may have run in between; what matters is what is stored when this one runs.
+            return store.write(action, h -> InvocationQueries.append(h, store::keptStatement, rows, true));
+        }
     }
 
     @Override
@@ -78,7 +89,7 @@ public final class SqliteMeteringStore implements MeteringStore, HealthCheck {
         if (limit < 1) {
             throw new IllegalArgumentException("limit must be at least 1, was " + limit);
         }
-        long before = InvocationQueries.Cursors.decode(cursor);
+        InvocationQueries.Position before = InvocationQueries.Cursors.decode(cursor);
         return store.read("list invocations of function " + functionId,
                 h -> InvocationQueries.page(h, functionId, limit, before));
     }
@@ -115,9 +126,9 @@ public final class SqliteMeteringStore implements MeteringStore, HealthCheck {
         Objects.requireNonNull(filter, "filter");
         Objects.requireNonNull(sink, "sink");
         long passed = 0;
-        InvocationQueries.ExportPosition after = InvocationQueries.ExportPosition.START;
+        InvocationQueries.Position after = null;
         while (true) {
-            InvocationQueries.ExportPosition from = after;
+            InvocationQueries.Position from = after;
             InvocationQueries.ExportPage page = store.read("export invocation records",
                     h -> InvocationQueries.exportPage(h, filter, from, InvocationQueries.EXPORT_PAGE));
             for (InvocationRecord r : page.records()) {

@@ -13,9 +13,12 @@ import org.sqlite.SQLiteConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -58,6 +61,11 @@ public final class SqliteStore implements AutoCloseable {
     private final ReentrantLock writeLock = new ReentrantLock(true);
     /** Used only while holding {@link #writeLock}. */
     private final Handle writer;
+    /**
+     * Statements kept prepared on {@link #writer}, by their SQL: see {@link #keptStatement}. Used only while holding
+     * {@link #writeLock}.
+     */
+    private final Map<String, PreparedStatement> keptStatements = new HashMap<>();
     private final ReaderPool readers;
     private final SqliteFunctionRegistry functions;
     private final SqliteMeteringStore metering;
@@ -192,6 +200,7 @@ public final class SqliteStore implements AutoCloseable {
             }
             closed = true;
             readers.close();
+            closeKeptStatements();
             try {
                 // SQLite's advice for long-lived connections: refresh the planner's statistics when closing.
                 writer.execute("PRAGMA optimize");
@@ -225,6 +234,37 @@ public final class SqliteStore implements AutoCloseable {
         } finally {
             writeLock.unlock();
         }
+    }
+
+    /**
+     * A statement prepared on the writer connection once and kept until the store closes, for the statements every
+     * append runs: SQLite takes about 1.7 us per row to prepare a multi-row INSERT, half of what running it costs.
+     * For use inside {@link #write} only, and only within it: the caller must not close the statement; the driver
+     * resets it after each execution.
+     *
+     * @param sql one statement; a few distinct ones only, as each is kept
+     */
+    PreparedStatement keptStatement(String sql) throws SQLException {
+        if (!writeLock.isHeldByCurrentThread()) {
+            throw new IllegalStateException("kept statements are for use inside write()");
+        }
+        PreparedStatement ps = keptStatements.get(sql);
+        if (ps == null) {
+            ps = writer.getConnection().prepareStatement(sql);
+            keptStatements.put(sql, ps);
+        }
+        return ps;
+    }
+
+    private void closeKeptStatements() {
+        for (PreparedStatement ps : keptStatements.values()) {
+            try {
+                ps.close();
+            } catch (SQLException e) {
+                LOG.atWarn().setCause(e).addKeyValue("path", file).log("could not close a kept statement");
+            }
+        }
+        keptStatements.clear();
     }
 
     /** Runs {@code work} on one of the reader connections, as soon as one is free. */

@@ -1,5 +1,6 @@
 package io.granda.store;
 
+import io.granda.core.Ids;
 import io.granda.core.InvocationRecord;
 import io.granda.core.Outcome;
 import io.granda.testkit.FakeClock;
@@ -7,6 +8,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -19,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * Measures, without asserting any timing, how many invocation records per second {@code append} stores in batches
- * of 1000 on a real file. Skipped unless asked for:
+ * of 1000 on a real file, and what one record's append costs in CPU time. Skipped unless asked for:
  * {@code mvn -pl granda-store test -Dtest=SqliteAppendThroughputMeasurement -Dgranda.measure=true}; the figures are
  * printed to {@code target/surefire-reports/io.granda.store.SqliteAppendThroughputMeasurement-output.txt}.
  */
@@ -47,6 +50,66 @@ class SqliteAppendThroughputMeasurement {
     @Test
     void sixteenThreadsNormalSync() {
         measure("16 threads, synchronous=NORMAL", SqliteStoreConfig.defaults(dir.resolve("sixteen.db")), 16);
+    }
+
+    /**
+     * CPU time per record of the thread that appends, which is the store's single writer: what metering costs the
+     * machine, free of the noise of wall time (disk, scheduling). 300,000 records with real ids
+     * ({@link Ids#newTimeOrderedId}) over 50 functions, in batches of 500 as the recorder sends them under load.
+     */
+    @Test
+    void cpuTimePerRecordOverFiftyFunctions() {
+        measureCpu(50, dir.resolve("cpu-50.db"));
+    }
+
+    /** The same, all records of one function, as in {@code ./granda bench metering}. */
+    @Test
+    void cpuTimePerRecordOfOneFunction() {
+        measureCpu(1, dir.resolve("cpu-1.db"));
+    }
+
+    private static void measureCpu(int functions, Path file) {
+        int batchSize = 500;
+        int records = 300_000;
+        int warmUp = 40;
+        List<List<InvocationRecord>> batches = new ArrayList<>();
+        for (int b = 0; b < records / batchSize + warmUp; b++) {
+            List<InvocationRecord> batch = new ArrayList<>(batchSize);
+            for (int i = 0; i < batchSize; i++) {
+                long n = (long) b * batchSize + i;
+                // 4,200 calls a second: every record's start is a microsecond of its own.
+                Instant start = T0.plusNanos(n * 237_000L);
+                long fn = n % functions;
+                batch.add(new InvocationRecord(Ids.newTimeOrderedId(start), InvocationRecord.DEFAULT_TENANT,
+                        String.format("01jfunction%015d", fn), "function-" + fn, 1 + n % 3, start,
+                        start.plusNanos(12_345_000L),
+                        new InvocationRecord.PhaseMicros(10, 0, 0, n % 10 == 0 ? 150_000 : 0, 11_000 + n % 5000),
+                        128, 9_000 + n % 3000, n % 20 == 0 ? Outcome.FUNCTION_ERROR : Outcome.SUCCESS, 0,
+                        n % 10 == 0, 64, 256));
+            }
+            batches.add(batch);
+        }
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        try (SqliteStore store = SqliteStore.open(SqliteStoreConfig.defaults(file), new FakeClock(T0))) {
+            for (List<InvocationRecord> b : batches.subList(0, warmUp)) {
+                store.metering().append(b);
+            }
+            long cpu0 = threads.getCurrentThreadCpuTime();
+            long user0 = threads.getCurrentThreadUserTime();
+            long wall0 = System.nanoTime();
+            long added = 0;
+            for (List<InvocationRecord> b : batches.subList(warmUp, batches.size())) {
+                added += store.metering().append(b).size();
+            }
+            long cpu = threads.getCurrentThreadCpuTime() - cpu0;
+            long user = threads.getCurrentThreadUserTime() - user0;
+            long wall = System.nanoTime() - wall0;
+            assertEquals(records, added);
+            System.out.printf("append CPU time, 1 thread, synchronous=NORMAL, batches of %d over %d function%s: "
+                            + "%,d records, %.2f us CPU per record (%.2f user, %.2f system), %.2f us wall per "
+                            + "record%n", batchSize, functions, functions == 1 ? "" : "s", added, cpu / 1e3 / added,
+                    user / 1e3 / added, (cpu - user) / 1e3 / added, wall / 1e3 / added);
+        }
     }
 
     private static void measure(String label, SqliteStoreConfig config, int threads) {

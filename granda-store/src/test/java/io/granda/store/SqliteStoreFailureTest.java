@@ -70,6 +70,28 @@ class SqliteStoreFailureTest {
     }
 
     @Test
+    void aRecordSqliteSkipsSilentlyFailsTheAppendRatherThanBeingLost() throws Exception {
+        // Appends insert with OR IGNORE, which skips a stored id, but would skip a row for other reasons too: here
+        // a trigger skips one (RAISE(IGNORE)). It was not stored before, so append must not take it for a
+        // duplicate, which would lose the record and its billing.
+        exec(db, """
+                CREATE TRIGGER skip BEFORE INSERT ON invocations WHEN NEW.invocation_id = 'skipped'
+                BEGIN SELECT RAISE(IGNORE); END""");
+        store.metering().append(List.of(record("stored-before", "fn", T0)));
+        List<InvocationRecord> batch = List.of(record("a", "fn", T0.plusMillis(1)), record("stored-before", "fn", T0),
+                record("skipped", "fn", T0.plusMillis(2)), record("b", "fn", T0.plusMillis(3)));
+
+        StoreException e = assertThrows(StoreException.class, () -> store.metering().append(batch));
+
+        assertTrue(e.getMessage().contains("stored 2 of 3 new invocation records"), e.getMessage());
+        assertEquals(1, count(db, "SELECT COUNT(*) FROM invocations"));
+        assertEquals(1, count(db, "SELECT SUM(calls) FROM usage_minutes"));
+
+        exec(db, "DROP TRIGGER skip");
+        assertEquals(List.of(batch.get(0), batch.get(2), batch.get(3)), store.metering().append(batch));
+    }
+
+    @Test
     void anAppendWhoseAggregatesFailWritesNoneOfItsRecords() throws Exception {
         // The aggregate of a minute that already has a row fails to update: the records inserted before it in
         // the same transaction must go too, or a retry would find them stored and never count them.

@@ -19,16 +19,21 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import static io.granda.store.TestData.applyScript;
 import static io.granda.store.TestData.count;
+import static io.granda.store.TestData.createAtVersion;
+import static io.granda.store.TestData.insertBeforeVersionFive;
 import static io.granda.store.TestData.exec;
 import static io.granda.store.TestData.spec;
 import static io.granda.store.TestData.strings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -56,9 +61,10 @@ class SqliteStoreMigrationTest {
         assertEquals(expected, strings(db, "SELECT version || ' ' || script FROM schema_version ORDER BY version"));
         List<String> objects = strings(db, "SELECT name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'");
         assertTrue(objects.containsAll(List.of("schema_version", "functions", "function_revisions", "function_env",
-                "invocations", "invocations_by_function_seq", "invocations_by_function_start",
-                "invocations_by_start", "usage_minutes", "usage_minutes_by_minute", "usage_minutes_by_tenant_minute",
-                "usage_minutes_by_function_minute")), objects.toString());
+                "invocations", "invocations_by_function_start", "invocations_by_start", "usage_minutes",
+                "usage_minutes_by_minute", "usage_minutes_by_tenant_minute", "usage_minutes_by_function_minute")),
+                objects.toString());
+        assertInvocationsKeyedById(db);
         // WAL is a property of the file, so another process sees it too.
         assertEquals(List.of("wal"), strings(db, "PRAGMA journal_mode"));
     }
@@ -172,7 +178,6 @@ class SqliteStoreMigrationTest {
 
     @Test
     void upgradingToVersionFourBackfillsTheAggregatesFromTheRecords() throws Exception {
-        Path db = dir.resolve("v3.db");
         Instant t0 = Instant.parse("2026-03-01T10:15:30.123456Z");
         List<InvocationRecord> records = new ArrayList<>();
         Outcome[] outcomes = Outcome.values();
@@ -200,10 +205,11 @@ class SqliteStoreMigrationTest {
         }
         records.addAll(ties);
         RecordFilter all = RecordFilter.all(Instant.MIN, Instant.MAX);
+        // What appending the records leaves: the model the backfill must reproduce.
         Map<Granularity, List<UsageBucket>> series = new LinkedHashMap<>();
         List<FunctionUsage> byFunction;
-        List<String> rows;
-        try (SqliteStore store = open(db)) {
+        Path appended = dir.resolve("appended.db");
+        try (SqliteStore store = open(appended)) {
             for (int from = 0; from < shuffled.size(); from += 97) {
                 store.metering().append(shuffled.subList(from, Math.min(shuffled.size(), from + 97)));
             }
@@ -215,11 +221,15 @@ class SqliteStoreMigrationTest {
             }
             byFunction = store.metering().usageByFunction(all);
         }
-        rows = strings(db, "SELECT " + AGGREGATE_ROW + " FROM usage_minutes ORDER BY tenant, function_id, minute_us");
+        List<String> rows = strings(appended, "SELECT " + AGGREGATE_ROW
+                + " FROM usage_minutes ORDER BY tenant, function_id, minute_us");
         assertTrue(rows.size() > 100, "many minutes: " + rows.size());
-        // Take the file back to version 3, as a version-3 Granda left it: records, no aggregates.
-        exec(db, "DROP TABLE usage_minutes");
-        exec(db, "DELETE FROM schema_version WHERE version = 4");
+        // A file as a version-3 Granda left it: the same records stored in the same order, no aggregates.
+        Path db = dir.resolve("v3.db");
+        createAtVersion(db, 3);
+        List<InvocationRecord> inOrderStored = new ArrayList<>(shuffled);
+        inOrderStored.addAll(ties);
+        insertBeforeVersionFive(db, inOrderStored);
 
         try (SqliteStore store = open(db)) {
             for (Granularity g : Granularity.values()) {
@@ -236,6 +246,116 @@ class SqliteStoreMigrationTest {
         assertEquals(2, tieRows.size(), tieRows.toString());
         assertTrue(tieRows.get(0).endsWith("|first|" + EpochMicros.of(tie)), tieRows.toString());
         assertTrue(tieRows.get(1).endsWith("|third|" + EpochMicros.of(tie)), tieRows.toString());
+    }
+
+    @Test
+    void upgradingToVersionFiveKeysTheRecordsByIdKeepingEveryOne() throws Exception {
+        Instant t0 = Instant.parse("2026-03-01T10:15:30.123456Z");
+        List<InvocationRecord> records = new ArrayList<>();
+        Outcome[] outcomes = Outcome.values();
+        for (int i = 0; i < 900; i++) {
+            // Three records to a start, of different functions and some of the same, so that order among records
+            // that started together (by id now, by arrival before) is exercised.
+            Instant start = t0.plusMillis((i / 3) * 7_919L).plusNanos((i % 7) * 1_000L);
+            records.add(new InvocationRecord(String.format("01jv4record%015d", (i * 389) % 900),
+                    i % 4 == 0 ? "globex" : "acme", "fn-" + (i % 2 == 0 ? 0 : i % 5), "name-" + (i % 5), 1 + i % 3,
+                    start, start.plusNanos(1_000L * (i * 37 % 900_000)),
+                    new InvocationRecord.PhaseMicros(i % 11, i % 2 == 0 ? 0 : 5_000, i % 3 == 0 ? 0 : 70_000,
+                            i % 5 == 0 ? 150_000 : 0, i * 1_013L % 2_000_000),
+                    128 << (i % 3), i % 5 == 0 ? -1 : i * 7L, outcomes[i % outcomes.length],
+                    i % 9 == 0 ? 137 : 0, i % 6 == 0, i * 17L, i * 31L));
+        }
+        records.add(new InvocationRecord("pre-epoch", "acme", "fn-0", "old", 1,
+                Instant.parse("1969-12-31T23:59:59.999999Z"), Instant.parse("1970-01-01T00:00:00.000001Z"),
+                InvocationRecord.PhaseMicros.runOnly(2), 128, 5, Outcome.SUCCESS, 0, false, 0, 0));
+        List<InvocationRecord> shuffled = new ArrayList<>(records);
+        java.util.Collections.shuffle(shuffled, new java.util.Random(11));
+        // A file as a version-4 Granda left it: records stored in arrival order, aggregates backfilled from them.
+        Path db = dir.resolve("v4.db");
+        createAtVersion(db, 3);
+        insertBeforeVersionFive(db, shuffled);
+        applyScript(db, 4);
+        List<String> aggregates = strings(db, "SELECT " + AGGREGATE_ROW
+                + " FROM usage_minutes ORDER BY tenant, function_id, minute_us");
+        assertEquals(List.of("seq"), strings(db, "SELECT name FROM pragma_table_info('invocations') WHERE pk = 1"));
+        RecordFilter all = RecordFilter.all(Instant.MIN, Instant.MAX);
+        Comparator<InvocationRecord> order = Comparator.comparing(InvocationRecord::start)
+                .thenComparing(InvocationRecord::invocationId);
+
+        try (SqliteStore store = open(db)) {
+            SqliteMeteringStore m = store.metering();
+            for (InvocationRecord r : records) {
+                assertEquals(Optional.of(r), m.find(r.invocationId()), r.invocationId());
+            }
+            for (String fn : List.of("fn-0", "fn-1", "fn-3", "fn-4")) {
+                List<InvocationRecord> of = records.stream().filter(r -> r.functionId().equals(fn)).toList();
+                assertFalse(of.isEmpty(), fn);
+                assertEquals(of.stream().sorted(order.reversed()).toList(), walk(m, fn, 7), fn);
+                assertEquals(sum(of), m.usage(fn, Instant.MIN, Instant.MAX), fn);
+                assertEquals(sum(of), UsageSummary.sum(m.usageSeries(new RecordFilter(null, fn, Instant.MIN,
+                        Instant.MAX), Granularity.DAY)), fn);
+            }
+            assertEquals(sum(records), m.usage(null, Instant.MIN, Instant.MAX));
+            List<InvocationRecord> exported = new ArrayList<>();
+            assertEquals(records.size(), m.exportRecords(all, exported::add));
+            assertEquals(records.stream().sorted(order).toList(), exported);
+
+            // The new primary key recognises the migrated records, and appending goes on.
+            assertEquals(List.of(), m.append(shuffled.subList(0, 300)));
+            InvocationRecord later = new InvocationRecord("01jv5record", "acme", "fn-1", "name-1", 1,
+                    t0.plusSeconds(86_400), t0.plusSeconds(86_401), InvocationRecord.PhaseMicros.runOnly(10), 128, -1,
+                    Outcome.SUCCESS, 0, false, 0, 0);
+            assertEquals(List.of(later), m.append(List.of(shuffled.get(0), later)));
+            assertEquals(later, m.invocations("fn-1", 1, null).items().getFirst());
+            assertEquals(sum(records).plus(UsageSummary.of(later)), m.usage(null, Instant.MIN, Instant.MAX));
+        }
+        assertEquals(Migrations.latestVersion(), count(db, "SELECT COUNT(*) FROM schema_version"));
+        assertInvocationsKeyedById(db);
+        assertEquals(records.size() + 1, count(db, "SELECT COUNT(*) FROM invocations"));
+        // The migration left the aggregates alone; the one later call added its own minute.
+        List<String> after = strings(db, "SELECT " + AGGREGATE_ROW
+                + " FROM usage_minutes ORDER BY tenant, function_id, minute_us");
+        assertEquals(aggregates.size() + 1, after.size());
+        assertTrue(after.containsAll(aggregates));
+    }
+
+    /**
+     * Asserts the version-5 shape of the records table: keyed by invocation id without a rowid, no seq, and only
+     * the two secondary indexes; the old table's AUTOINCREMENT counter gone with it.
+     */
+    private static void assertInvocationsKeyedById(Path db) throws Exception {
+        assertEquals(List.of("invocation_id"),
+                strings(db, "SELECT name FROM pragma_table_info('invocations') WHERE pk = 1"));
+        assertEquals(List.of(), strings(db, "SELECT name FROM pragma_table_info('invocations') WHERE name = 'seq'"));
+        assertTrue(strings(db, "SELECT sql FROM sqlite_schema WHERE name = 'invocations'").getFirst()
+                .contains("WITHOUT ROWID"));
+        assertEquals(List.of("invocations_by_function_start", "invocations_by_start"), strings(db,
+                "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'invocations' "
+                        + "AND name NOT LIKE 'sqlite_%' ORDER BY name"));
+        assertEquals(List.of("invocation_id"), strings(db, "SELECT name FROM pragma_index_info("
+                + "(SELECT name FROM pragma_index_list('invocations') WHERE origin = 'pk'))"));
+        if (!strings(db, "SELECT name FROM sqlite_schema WHERE name = 'sqlite_sequence'").isEmpty()) {
+            assertEquals(0, count(db, "SELECT COUNT(*) FROM sqlite_sequence WHERE name = 'invocations'"));
+        }
+    }
+
+    private static List<InvocationRecord> walk(SqliteMeteringStore m, String functionId, int pageSize) {
+        List<InvocationRecord> all = new ArrayList<>();
+        String cursor = null;
+        do {
+            io.granda.core.Page<InvocationRecord> page = m.invocations(functionId, pageSize, cursor);
+            all.addAll(page.items());
+            cursor = page.nextCursor();
+        } while (cursor != null);
+        return all;
+    }
+
+    private static UsageSummary sum(List<InvocationRecord> records) {
+        UsageSummary total = UsageSummary.EMPTY;
+        for (InvocationRecord r : records) {
+            total = total.plus(UsageSummary.of(r));
+        }
+        return total;
     }
 
     private static final String AGGREGATE_ROW = "tenant || '|' || function_id || '|' || minute_us || '|' || calls "

@@ -46,9 +46,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * supplies a fresh, empty store per test from {@link #createStore(FakeClock)}; every documented behaviour of the SPI
  * is checked here, so two stores that pass it bill identically.
  *
- * <p>Record times carry microseconds: a store must keep instants to the microsecond at least. Records are appended
- * in the order they started, so "newest first" means the same whether a store orders by arrival or by start. A store
- * that is {@link AutoCloseable} is closed after each test.
+ * <p>Record times carry microseconds: a store must keep instants to the microsecond at least. Records are listed
+ * and exported in the order of {@link #ORDER}: by start, then by invocation id (by code point), whatever order they
+ * were appended in. A store that is {@link AutoCloseable} is closed after each test.
  *
  * <pre>{@code
  * class MyMeteringStoreTest extends MeteringStoreContract {
@@ -62,6 +62,13 @@ public abstract class MeteringStoreContract {
 
     /** A time with microseconds, so that a store that truncates them is caught. */
     protected static final Instant T0 = Instant.parse("2026-03-01T10:15:30.123456Z");
+
+    /**
+     * The order the SPI lists and exports records in, oldest first: by start, then by invocation id compared by
+     * Unicode code point (as SQLite compares text, by its UTF-8 bytes). Listing is the reverse.
+     */
+    protected static final Comparator<InvocationRecord> ORDER = Comparator.comparing(InvocationRecord::start)
+            .thenComparing(InvocationRecord::invocationId, MeteringStoreContract::compareCodePoints);
 
     /** The clock handed to the store, for stores that keep time of their own. */
     protected final FakeClock clock = new FakeClock(T0);
@@ -200,7 +207,8 @@ public abstract class MeteringStoreContract {
         for (InvocationRecord r : records) {
             assertEquals(Optional.of(r), store.find(r.invocationId()));
         }
-        assertEquals(records.reversed(), allInvocations("fn-rt", 3));
+        // Listed by start, not as given: the record before 1970 comes last, the one in 2999 first.
+        assertEquals(records.stream().sorted(ORDER.reversed()).toList(), allInvocations("fn-rt", 3));
     }
 
     // ---- listing ----
@@ -289,12 +297,83 @@ public abstract class MeteringStoreContract {
     }
 
     @Test
+    void recordsThatStartedTogetherAreListedByIdAcrossPages() {
+        // Eleven calls in one microsecond, given in no order, and one before and one after them: pages of three
+        // end inside the run of equal starts, and must neither repeat nor skip one of them.
+        Instant same = T0.plusMillis(5);
+        List<InvocationRecord> together = new ArrayList<>();
+        for (String id : List.of("k", "c", "i", "a", "g", "e", "j", "b", "h", "d", "f")) {
+            together.add(record("tie-" + id, "fn-1", same));
+        }
+        InvocationRecord before = record("zzz-before", "fn-1", same.minusNanos(1_000));
+        InvocationRecord after = record("000-after", "fn-1", same.plusNanos(1_000));
+        store.append(together.subList(0, 6));
+        store.append(List.of(after, before));
+        store.append(together.subList(6, 11));
+
+        List<InvocationRecord> expected = new ArrayList<>();
+        expected.add(after);
+        expected.addAll(together.stream().sorted(ORDER.reversed()).toList());
+        expected.add(before);
+        assertEquals("tie-k", expected.get(1).invocationId());
+        assertEquals(expected, allInvocations("fn-1", 3));
+        assertEquals(expected, allInvocations("fn-1", 1));
+    }
+
+    @Test
+    void aRecordStoredLateIsListedWhereItsStartPutsIt() {
+        List<InvocationRecord> records = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            records.add(record("r" + i, "fn-1", T0.plusSeconds(i)));
+        }
+        store.append(records);
+        Page<InvocationRecord> first = store.invocations("fn-1", 3, null);
+        assertEquals(List.of(records.get(5), records.get(4), records.get(3)), first.items());
+
+        // A batch that arrives late: one call older than the cursor, one newer.
+        InvocationRecord lateOld = record("late-old", "fn-1", T0.plusMillis(500));
+        InvocationRecord lateNew = record("late-new", "fn-1", T0.plusSeconds(10));
+        store.append(List.of(lateOld, lateNew));
+        List<InvocationRecord> rest = new ArrayList<>();
+        String cursor = first.nextCursor();
+        while (cursor != null) {
+            Page<InvocationRecord> page = store.invocations("fn-1", 3, cursor);
+            rest.addAll(page.items());
+            cursor = page.nextCursor();
+        }
+
+        assertEquals(List.of(records.get(2), records.get(1), lateOld, records.get(0)), rest);
+        assertEquals(lateNew, store.invocations("fn-1", 1, null).items().getFirst());
+    }
+
+    @Test
+    void aCursorStaysValidWhenItsRecordIsPurged() {
+        List<InvocationRecord> records = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            records.add(record("r" + i, "fn-1", T0.plusSeconds(i)));
+        }
+        store.append(records);
+        Page<InvocationRecord> first = store.invocations("fn-1", 4, null);
+        assertEquals(records.get(2), first.items().getLast());
+
+        // Purges records r0..r2, the last one handed out among them.
+        assertEquals(3, store.purgeRecordsBefore(T0.plusSeconds(3)));
+        Page<InvocationRecord> second = store.invocations("fn-1", 4, first.nextCursor());
+
+        assertEquals(List.of(), second.items());
+        assertNull(second.nextCursor());
+        assertEquals(List.of(records.get(5), records.get(4), records.get(3)), allInvocations("fn-1", 2));
+    }
+
+    @Test
     void aCursorNotMadeByTheStoreIsRefused() {
         store.append(List.of(record("a", "fn-1", T0), record("b", "fn-1", T0.plusMillis(1))));
 
         assertThrows(IllegalArgumentException.class, () -> store.invocations("fn-1", 1, "not-a-cursor"));
         assertThrows(IllegalArgumentException.class, () -> store.invocations("fn-1", 1, "-1"));
         assertThrows(IllegalArgumentException.class, () -> store.invocations("fn-1", 1, "%%%"));
+        assertThrows(IllegalArgumentException.class, () -> store.invocations("fn-1", 1, "12345"));
+        assertThrows(IllegalArgumentException.class, () -> store.invocations("fn-1", 1, "a cursor with spaces"));
     }
 
     @Test
@@ -730,10 +809,10 @@ public abstract class MeteringStoreContract {
     // ---- export ----
 
     @Test
-    void exportPassesRecordsOldestStartFirstAndSameStartsInTheOrderStored() {
+    void exportPassesRecordsOldestStartFirstAndSameStartsById() {
         InvocationRecord third = record("r3", "fn-1", T0.plusMillis(3));
         InvocationRecord first = record("r1", "fn-1", T0.plusMillis(1));
-        // The same start: "tie-b" is stored before "tie-a", so it comes first.
+        // The same start: "tie-b" is stored before "tie-a", but "tie-a" comes first, by its id.
         InvocationRecord tieB = record("tie-b", "fn-2", T0.plusMillis(2));
         InvocationRecord tieA = record("tie-a", "fn-1", T0.plusMillis(2));
         InvocationRecord zeroth = record("r0", "fn-2", T0);
@@ -743,8 +822,24 @@ public abstract class MeteringStoreContract {
         List<InvocationRecord> passed = new ArrayList<>();
         long n = store.exportRecords(RecordFilter.all(T0, T0.plusSeconds(1)), passed::add);
 
-        assertEquals(List.of(zeroth, first, tieB, tieA, third), passed);
+        assertEquals(List.of(zeroth, first, tieA, tieB, third), passed);
         assertEquals(5, n);
+    }
+
+    @Test
+    void idsAreOrderedByCodePointAsUtf8BytesOrderThem() {
+        // U+FF21 (fullwidth A) is one UTF-16 unit above the surrogates that make U+1F600; by code point, and so
+        // in UTF-8 bytes, it is below U+1F600. String.compareTo would put them the other way round.
+        InvocationRecord fullwidth = record("id-\uFF21", "fn-1", T0);
+        InvocationRecord emoji = record("id-\uD83D\uDE00", "fn-1", T0);
+        InvocationRecord plain = record("id-z", "fn-1", T0);
+        store.append(List.of(emoji, plain, fullwidth));
+
+        List<InvocationRecord> passed = new ArrayList<>();
+        store.exportRecords(RecordFilter.all(T0, T0.plusSeconds(1)), passed::add);
+
+        assertEquals(List.of(plain, fullwidth, emoji), passed);
+        assertEquals(List.of(emoji, fullwidth, plain), allInvocations("fn-1", 1));
     }
 
     @Test
@@ -767,8 +862,7 @@ public abstract class MeteringStoreContract {
                 new RecordFilter("acme", "fn-a", since, until),
                 new RecordFilter("globex", "fn-a", since, until),
                 new RecordFilter(null, null, until, until))) {
-            List<InvocationRecord> expected = calls.stream().filter(f::matches)
-                    .sorted(Comparator.comparing(InvocationRecord::start)).toList();
+            List<InvocationRecord> expected = calls.stream().filter(f::matches).sorted(ORDER).toList();
             List<InvocationRecord> passed = new ArrayList<>();
             assertEquals(expected.size(), store.exportRecords(f, passed::add), f.toString());
             assertEquals(expected, passed, f.toString());
@@ -782,18 +876,18 @@ public abstract class MeteringStoreContract {
     @Test
     void exportStreamsManyRecordsInOrderAcrossEqualStarts() {
         // More records than a store would read at once, seven to a start, stored in shuffled batches, so that any
-        // paging a store does falls inside runs of equal starts.
+        // paging a store does falls inside runs of equal starts. The ids are a permutation (7919 is prime to
+        // 3003), so their order is not that of the starts.
         List<InvocationRecord> stored = new ArrayList<>();
         for (int i = 0; i < 3_003; i++) {
-            stored.add(record(String.format("e-%05d", i), "fn-" + (i % 3), T0.plusNanos((i / 7) * 1_000L)));
+            stored.add(record(String.format("e-%05d", (i * 7_919) % 3_003), "fn-" + (i % 3),
+                    T0.plusNanos((i / 7) * 1_000L)));
         }
         Collections.shuffle(stored, new Random(42));
         for (int from = 0; from < stored.size(); from += 250) {
             store.append(stored.subList(from, Math.min(stored.size(), from + 250)));
         }
-        // A stable sort keeps equal starts in the order stored.
-        List<InvocationRecord> expected = stored.stream().sorted(Comparator.comparing(InvocationRecord::start))
-                .toList();
+        List<InvocationRecord> expected = stored.stream().sorted(ORDER).toList();
 
         List<InvocationRecord> passed = new ArrayList<>();
         long n = store.exportRecords(RecordFilter.all(T0, T0.plusSeconds(1)), passed::add);
@@ -881,6 +975,21 @@ public abstract class MeteringStoreContract {
     }
 
     // ---- helpers ----
+
+    /** Compares by Unicode code point: the order of the strings' UTF-8 bytes. */
+    private static int compareCodePoints(String a, String b) {
+        int n = Math.min(a.length(), b.length());
+        for (int i = 0; i < n; ) {
+            int ca = a.codePointAt(i);
+            int cb = b.codePointAt(i);
+            if (ca != cb) {
+                return Integer.compare(ca, cb);
+            }
+            i += Character.charCount(ca);
+        }
+        return Integer.compare(a.length(), b.length());
+    }
+
     /** @return {@code hh:mm[:ss...]} on 2026-03-01, UTC: the day {@link #T0} is in */
     protected static Instant minute(String time) {
         return Instant.parse("2026-03-01T" + (time.length() == 5 ? time + ":00" : time) + "Z");

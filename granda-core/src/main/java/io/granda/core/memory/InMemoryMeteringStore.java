@@ -9,15 +9,23 @@ import io.granda.core.UsageBucket;
 import io.granda.core.UsageSummary;
 import io.granda.core.spi.MeteringStore;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiConsumer;
@@ -26,6 +34,10 @@ import java.util.function.Consumer;
 /**
  * A {@link MeteringStore} held in memory: for embedding without persistence, and for tests. Records are lost when
  * the process ends, so it is no billing source. Thread-safe.
+ *
+ * <p>Records are kept in the order the SPI lists them in (by start, then invocation id), per function for listing
+ * and overall for usage, export and purging, so each of these reads only the records it returns. Instants are kept
+ * to the nanosecond.
  */
 public final class InMemoryMeteringStore implements MeteringStore {
 
@@ -45,10 +57,29 @@ public final class InMemoryMeteringStore implements MeteringStore {
     private static final Comparator<MinuteKey> BY_MINUTE = Comparator.comparingLong(MinuteKey::epochMinute)
             .thenComparing(MinuteKey::tenant).thenComparing(MinuteKey::functionId);
 
+    /**
+     * A record's place in the orders records are listed and exported in: by start, then by invocation id compared
+     * by code point, as the SQLite store orders them (SQLite compares text as UTF-8 bytes, which is code point
+     * order; {@link String#compareTo} compares UTF-16 units, which differs past U+FFFF).
+     */
+    private record Position(Instant start, String invocationId) {
+    }
+
+    private static final Comparator<Position> BY_POSITION = Comparator.comparing(Position::start)
+            .thenComparing(Position::invocationId, InMemoryMeteringStore::compareCodePoints);
+
+    private static final Base64.Encoder CURSOR_ENCODER = Base64.getUrlEncoder().withoutPadding();
+    private static final Base64.Decoder CURSOR_DECODER = Base64.getUrlDecoder();
+
     private final ReentrantLock lock = new ReentrantLock();
-    /** Records in arrival order, null where one was purged; a record's cursor is its index + 1. */
-    private final List<InvocationRecord> records = new ArrayList<>();
-    private final Map<String, Integer> indexById = new HashMap<>();
+    /** Every id ever stored, purged or not, so that a late duplicate of a purged record is still refused. */
+    private final Set<String> seen = new HashSet<>();
+    /** The records not purged, by id. */
+    private final Map<String, InvocationRecord> byId = new HashMap<>();
+    /** The same records in order, for usage, export and purging. */
+    private final TreeMap<Position, InvocationRecord> byPosition = new TreeMap<>(BY_POSITION);
+    /** The same records per function, in order, for listing. */
+    private final Map<String, TreeMap<Position, InvocationRecord>> byFunction = new HashMap<>();
     private final TreeMap<MinuteKey, Minute> minutes = new TreeMap<>(BY_MINUTE);
 
     @Override
@@ -57,8 +88,11 @@ public final class InMemoryMeteringStore implements MeteringStore {
         try {
             List<InvocationRecord> added = new ArrayList<>(batch.size());
             for (InvocationRecord r : batch) {
-                if (indexById.putIfAbsent(r.invocationId(), records.size()) == null) {
-                    records.add(r);
+                if (seen.add(r.invocationId())) {
+                    Position p = new Position(r.start(), r.invocationId());
+                    byId.put(r.invocationId(), r);
+                    byPosition.put(p, r);
+                    byFunction.computeIfAbsent(r.functionId(), f -> new TreeMap<>(BY_POSITION)).put(p, r);
                     minutes.merge(new MinuteKey(Math.floorDiv(r.start().getEpochSecond(), 60), r.tenant(),
                             r.functionId()), new Minute(UsageSummary.of(r), r.functionName(), r.start()), Minute::plus);
                     added.add(r);
@@ -74,8 +108,7 @@ public final class InMemoryMeteringStore implements MeteringStore {
     public Optional<InvocationRecord> find(String invocationId) {
         lock.lock();
         try {
-            Integer i = indexById.get(invocationId);
-            return i == null ? Optional.empty() : Optional.ofNullable(records.get(i));
+            return Optional.ofNullable(byId.get(invocationId));
         } finally {
             lock.unlock();
         }
@@ -86,46 +119,80 @@ public final class InMemoryMeteringStore implements MeteringStore {
         if (limit < 1) {
             throw new IllegalArgumentException("limit must be at least 1");
         }
-        int before = parseCursor(cursor);
+        Position before = parseCursor(cursor);
         lock.lock();
         try {
-            List<InvocationRecord> page = new ArrayList<>(Math.min(limit, 1000));
-            int i = Math.min(before, records.size()) - 1;
-            for (; i >= 0 && page.size() < limit; i--) {
-                if (isOf(records.get(i), functionId)) {
-                    page.add(records.get(i));
-                }
+            TreeMap<Position, InvocationRecord> own = byFunction.get(functionId);
+            if (own == null) {
+                return new Page<>(List.of(), null);
             }
+            // Keyset paging: everything strictly before the last record handed out, which need not be stored any
+            // more (purged) for its position to say where the next page starts.
+            NavigableMap<Position, InvocationRecord> rest = before == null ? own.descendingMap()
+                    : own.headMap(before, false).descendingMap();
+            List<InvocationRecord> page = new ArrayList<>(Math.min(limit, 1000));
             boolean more = false;
-            for (int j = i; j >= 0; j--) {
-                if (isOf(records.get(j), functionId)) {
+            for (InvocationRecord r : rest.values()) {
+                if (page.size() == limit) {
                     more = true;
                     break;
                 }
+                page.add(r);
             }
-            return new Page<>(page, more ? Integer.toString(i + 1) : null);
+            return new Page<>(page, more ? cursorOf(page.getLast()) : null);
         } finally {
             lock.unlock();
         }
     }
 
-    private static boolean isOf(InvocationRecord r, String functionId) {
-        return r != null && r.functionId().equals(functionId);
+    /** @return the cursor of a record: {@code <epoch second>:<nanos>:<id>} in URL-safe base64, opaque to clients */
+    private static String cursorOf(InvocationRecord r) {
+        return CURSOR_ENCODER.encodeToString((r.start().getEpochSecond() + ":" + r.start().getNano() + ":"
+                + r.invocationId()).getBytes(StandardCharsets.UTF_8));
     }
 
-    private int parseCursor(String cursor) {
+    /** @return the position a cursor stands for, {@code null} for the first page */
+    private static Position parseCursor(String cursor) {
         if (cursor == null || cursor.isEmpty()) {
-            return Integer.MAX_VALUE;
+            return null;
         }
         try {
-            int value = Integer.parseInt(cursor);
-            if (value < 0) {
-                throw new NumberFormatException();
+            byte[] bytes = CURSOR_DECODER.decode(cursor);
+            if (CURSOR_ENCODER.encodeToString(bytes).equals(cursor)) {
+                String[] parts = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString()
+                        .split(":", 3);
+                if (parts.length == 3) {
+                    long second = Long.parseLong(parts[0]);
+                    int nano = Integer.parseInt(parts[1]);
+                    if (parts[0].equals(Long.toString(second)) && parts[1].equals(Integer.toString(nano))) {
+                        return new Position(Instant.ofEpochSecond(second, nano), parts[2]);
+                    }
+                }
             }
-            return value;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("invalid cursor '" + cursor + "'");
+        } catch (IllegalArgumentException | CharacterCodingException | DateTimeException e) {
+            // not base64, not UTF-8, not numbers, or no instant: fall through to the one message
         }
+        throw new IllegalArgumentException("invalid cursor '" + cursor + "'");
+    }
+
+    /** Compares by Unicode code point: the order of UTF-8 bytes, in which SQLite compares text. */
+    private static int compareCodePoints(String a, String b) {
+        int n = Math.min(a.length(), b.length());
+        for (int i = 0; i < n; ) {
+            int ca = a.codePointAt(i);
+            int cb = b.codePointAt(i);
+            if (ca != cb) {
+                return Integer.compare(ca, cb);
+            }
+            i += Character.charCount(ca);
+        }
+        return Integer.compare(a.length(), b.length());
+    }
+
+    /** @return the records whose start lies in {@code [since, until)}, in order; call holding the lock */
+    private NavigableMap<Position, InvocationRecord> startingIn(Instant since, Instant until) {
+        // "" is the least id, so these bounds take every record of since and none of until.
+        return byPosition.subMap(new Position(since, ""), true, new Position(until, ""), false);
     }
 
     @Override
@@ -138,8 +205,8 @@ public final class InMemoryMeteringStore implements MeteringStore {
         lock.lock();
         try {
             UsageSummary total = UsageSummary.EMPTY;
-            for (InvocationRecord r : records) {
-                if (r != null && filter.matches(r)) {
+            for (InvocationRecord r : startingIn(since, until).values()) {
+                if (filter.matches(r)) {
                     total = total.plus(UsageSummary.of(r));
                 }
             }
@@ -199,17 +266,17 @@ public final class InMemoryMeteringStore implements MeteringStore {
         List<InvocationRecord> matching = new ArrayList<>();
         lock.lock();
         try {
-            for (InvocationRecord r : records) {
-                if (r != null && filter.matches(r)) {
-                    matching.add(r);
+            if (filter.since().isBefore(filter.until())) {
+                for (InvocationRecord r : startingIn(filter.since(), filter.until()).values()) {
+                    if (filter.matches(r)) {
+                        matching.add(r);
+                    }
                 }
             }
         } finally {
             lock.unlock();
         }
-        // A stable sort of records kept in arrival order: calls that started at the same instant come in the order
-        // they were stored, as the SQLite store gives them (by its arrival sequence).
-        matching.sort(Comparator.comparing(InvocationRecord::start));
+        // Already in order (start, then id); handed to the sink without the lock, which the sink may take.
         matching.forEach(sink);
         return matching.size();
     }
@@ -218,15 +285,20 @@ public final class InMemoryMeteringStore implements MeteringStore {
     public long purgeRecordsBefore(Instant cutoff) {
         lock.lock();
         try {
-            long purged = 0;
-            for (int i = 0; i < records.size(); i++) {
-                InvocationRecord r = records.get(i);
-                if (r != null && r.start().isBefore(cutoff)) {
-                    // Keep the slot (cursors are indexes) and the id (a late duplicate must still be refused).
-                    records.set(i, null);
-                    purged++;
+            // Every record that started before the cutoff, whatever its id ("" is the least).
+            NavigableMap<Position, InvocationRecord> old = byPosition.headMap(new Position(cutoff, ""), false);
+            long purged = old.size();
+            for (Map.Entry<Position, InvocationRecord> e : old.entrySet()) {
+                InvocationRecord r = e.getValue();
+                // The id stays in seen: a late duplicate must still be refused.
+                byId.remove(r.invocationId());
+                TreeMap<Position, InvocationRecord> own = byFunction.get(r.functionId());
+                own.remove(e.getKey());
+                if (own.isEmpty()) {
+                    byFunction.remove(r.functionId());
                 }
             }
+            old.clear();
             return purged;
         } finally {
             lock.unlock();

@@ -44,7 +44,14 @@ public interface MeteringStore {
     Optional<InvocationRecord> find(String invocationId);
 
     /**
-     * Lists a function's records, newest first.
+     * Lists a function's records, newest first: by start, latest first, and records that started at the same
+     * instant by invocation id, greatest first. Ids are compared by Unicode code point, which is how SQLite compares
+     * text (by its UTF-8 bytes); for Granda's time-ordered ids that is their natural order. The order is of what was
+     * recorded, not of arrival, so every store gives the same order for the same records.
+     *
+     * <p>The cursor stands for the position of the last record handed out, so pages never overlap or skip a record,
+     * whatever is appended meanwhile: a record appended later that starts after the cursor's is on a new first page,
+     * one that starts before it (a late batch) on a later page.
      *
      * @param functionId the function's stable id
      * @param limit      page size, at least 1
@@ -83,9 +90,9 @@ public interface MeteringStore {
     List<FunctionUsage> usageByFunction(RecordFilter filter);
 
     /**
-     * Streams the raw records a filter covers, oldest start first (records with the same start in the order they
-     * were stored), for export. The sink runs on the caller's thread while the store reads; it must not call back
-     * into the store.
+     * Streams the raw records a filter covers, oldest start first (records with the same start by invocation id,
+     * least first, compared as {@link #invocations} compares them), for export. The sink runs on the caller's thread
+     * while the store reads; it must not call back into the store.
      *
      * @param filter which records
      * @param sink   receives each record
