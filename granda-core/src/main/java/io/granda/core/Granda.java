@@ -8,6 +8,7 @@ import io.granda.core.build.RuntimeCatalog;
 import io.granda.core.internal.FunctionCache;
 import io.granda.core.internal.InFlightCalls;
 import io.granda.core.internal.InvocationRecorder;
+import io.granda.core.internal.RecentCallLogs;
 import io.granda.core.internal.RunModeInvoker;
 import io.granda.core.internal.build.FunctionBuilds;
 import io.granda.core.internal.hot.HotInvoker;
@@ -65,6 +66,8 @@ public final class Granda implements AutoCloseable {
     /** One INFO line per call goes to this logger, so operators can route or silence it on its own. */
     private static final Logger CALLS = LoggerFactory.getLogger("io.granda.invocations");
     private static final Duration READ_FLUSH_TIMEOUT = Duration.ofSeconds(5);
+    /** Calls {@link #recentLogs} keeps per function unless {@link Builder#recentLogsPerFunction} says otherwise. */
+    public static final int DEFAULT_RECENT_LOGS_PER_FUNCTION = 50;
     /** Stands for the image of a function being built, so the rest of its spec can be checked before the build. */
     private static final String PLACEHOLDER_IMAGE = "granda-fn/placeholder:build";
 
@@ -83,6 +86,8 @@ public final class Granda implements AutoCloseable {
     /** Null when there is no image builder: functions can then only be images. */
     private final FunctionBuilds builds;
     private final InvocationRecorder recorder;
+    /** The last calls of each function with the end of their logs, in memory, for {@link #recentLogs}. */
+    private final RecentCallLogs recentLogs;
     private final List<PlatformListener> listeners;
     /** Purges metering data past its retention, every {@link MeteringOptions#purgeInterval()}. */
     private final ScheduledExecutorService retention;
@@ -113,6 +118,7 @@ public final class Granda implements AutoCloseable {
         }
         this.recorder = new InvocationRecorder(meteringStore, options.recorderCapacity(), options.recorderBatchSize(),
                 this::tellInvocationsStored);
+        this.recentLogs = new RecentCallLogs(b.recentLogsPerFunction);
         this.retention = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().name("granda-metering-retention").daemon(true).factory());
         long everyMillis = options.metering().purgeInterval().toMillis();
@@ -387,6 +393,7 @@ public final class Granda implements AutoCloseable {
         Optional<DeployedFunction> removed = registry.delete(name);
         removed.ifPresent(f -> {
             cache.remove(f);
+            recentLogs.remove(f.id());
             if (pool != null) {
                 pool.functionDeleted(f.id());
             }
@@ -442,6 +449,7 @@ public final class Granda implements AutoCloseable {
                 }
             }
             record(toRecord(result, target, request));
+            rememberLog(target, result);
             logCall(result);
             return result;
         } finally {
@@ -463,6 +471,34 @@ public final class Granda implements AutoCloseable {
                         .log("invocation record lost: the call ended after shutdown");
             }
         }
+    }
+
+    private void rememberLog(DeployedFunction f, InvocationResult result) {
+        recentLogs.add(f.id(), CallLog.of(result, options.maxLogTailBytes()));
+        if (cache.isDeleted(f.id())) {
+            // The function was deleted while this call ran, and delete() may have forgotten its calls before this
+            // one was added: forget them now, so that a deleted function's ring never stays behind.
+            recentLogs.remove(f.id());
+        }
+    }
+
+    /**
+     * The last calls of a function with the end of their logs (run mode: stderr), newest first: at most
+     * {@link Builder#recentLogsPerFunction(int)} (default 50) per function, kept in memory only, so empty after a
+     * restart. A re-created function starts with none.
+     *
+     * @param name a function name
+     * @return its remembered calls, newest first
+     * @throws FunctionNotFoundException when there is no such function
+     */
+    public List<CallLog> recentLogs(String name) {
+        DeployedFunction f = cache.byName(name).orElseThrow(() -> notFound(name));
+        return recentLogs.newestFirst(f.id());
+    }
+
+    /** @return how many calls {@link #recentLogs} keeps per function */
+    public int recentLogsPerFunction() {
+        return recentLogs.capacity();
     }
 
     /** Tells the pool about the hot functions already in the registry, so their minimum instances start now. */
@@ -813,6 +849,7 @@ public final class Granda implements AutoCloseable {
         private boolean reapAtStart = true;
         private RuntimeCatalog runtimes = RuntimeCatalog.NONE;
         private ImageBuilder imageBuilder;
+        private int recentLogsPerFunction = DEFAULT_RECENT_LOGS_PER_FUNCTION;
         private final List<PlatformListener> listeners = new ArrayList<>();
 
         private Builder() {
@@ -884,6 +921,18 @@ public final class Granda implements AutoCloseable {
         /** Builds images from source (default: the backend, when it is an {@link ImageBuilder}). */
         public Builder imageBuilder(ImageBuilder builder) {
             this.imageBuilder = builder;
+            return this;
+        }
+
+        /**
+         * How many calls {@link Granda#recentLogs} keeps per function, in memory (default 50); each keeps at most
+         * {@link GrandaOptions#maxLogTailBytes()} of log.
+         */
+        public Builder recentLogsPerFunction(int calls) {
+            if (calls < 1 || calls > 10_000) {
+                throw new IllegalArgumentException("recentLogsPerFunction must be 1 to 10000, was " + calls);
+            }
+            this.recentLogsPerFunction = calls;
             return this;
         }
 

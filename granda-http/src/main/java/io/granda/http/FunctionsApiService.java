@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.granda.core.DeployedFunction;
 import io.granda.core.FunctionNotFoundException;
 import io.granda.core.BuildInfo;
+import io.granda.core.CallLog;
+import io.granda.core.InvocationResult;
 import io.granda.core.Granda;
 import io.granda.core.Granularity;
 import io.granda.core.InstanceInfo;
@@ -74,13 +76,15 @@ public final class FunctionsApiService implements HttpService {
                 .get("/{name}/instances", Responses.guarded("list instances", this::instances))
                 .get("/{name}/source", Responses.guarded("get source", this::source))
                 .get("/{name}/build", Responses.guarded("get build", this::latestBuild))
+                .get("/{name}/logs", Responses.guarded("recent logs", this::recentLogs))
                 .any("/", methodNotAllowed("GET, POST"))
                 .any("/{name}", methodNotAllowed("GET, PUT, DELETE"))
                 .any("/{name}/invocations", methodNotAllowed("GET"))
                 .any("/{name}/usage", methodNotAllowed("GET"))
                 .any("/{name}/instances", methodNotAllowed("GET"))
                 .any("/{name}/source", methodNotAllowed("GET"))
-                .any("/{name}/build", methodNotAllowed("GET"));
+                .any("/{name}/build", methodNotAllowed("GET"))
+                .any("/{name}/logs", methodNotAllowed("GET"));
     }
 
     private void create(ServerRequest req, ServerResponse res) {
@@ -207,6 +211,35 @@ public final class FunctionsApiService implements HttpService {
             body.put("nextCursor", page.nextCursor());
         } else {
             body.putNull("nextCursor");
+        }
+        Responses.json(res, 200, body);
+    }
+
+    /** The function's last calls with the end of their logs, newest first, from memory. */
+    private void recentLogs(ServerRequest req, ServerResponse res) {
+        String name = req.path().pathParameters().get("name");
+        List<CallLog> calls = granda.recentLogs(name);
+        ObjectNode body = Json.object();
+        body.put("function", name);
+        body.put("capacity", granda.recentLogsPerFunction());
+        ArrayNode items = body.putArray("items");
+        for (CallLog c : calls) {
+            ObjectNode n = items.addObject();
+            n.put("invocationId", c.invocationId());
+            n.put("revision", c.revision());
+            // Microseconds, as in the invocations API, so that the same call shows the same instants in both.
+            n.put("start", c.start().truncatedTo(java.time.temporal.ChronoUnit.MICROS).toString());
+            n.put("end", c.end().truncatedTo(java.time.temporal.ChronoUnit.MICROS).toString());
+            n.put("durationMs", c.duration().toMillis());
+            n.put("outcome", c.outcome().name().toLowerCase(java.util.Locale.ROOT));
+            n.put("status", c.status());
+            if (c.exitCode() == InvocationResult.NO_EXIT_CODE) {
+                n.putNull("exitCode");
+            } else {
+                n.put("exitCode", c.exitCode());
+            }
+            n.put("cold", c.cold());
+            n.put("logTail", c.logTail());
         }
         Responses.json(res, 200, body);
     }

@@ -16,9 +16,9 @@ public final class GrandaHttp {
     }
 
     /**
-     * Registers {@code /functions}, {@code /usage}, {@code /f}, {@code /health}, {@code /runtimes}, {@code /builds}
-     * and the original Granda API at {@code /}, and
-     * answers every other path with a JSON 404.
+     * Registers {@code /functions}, {@code /usage}, {@code /f}, {@code /health}, {@code /runtimes}, {@code /builds},
+     * the original Granda API at {@code /}, and the web console ({@link ConsoleService}: the landing page at
+     * {@code /}, the console at {@code /console}).
      *
      * @param routing the routing to add to
      * @param granda  the platform
@@ -31,6 +31,7 @@ public final class GrandaHttp {
                 .register("/usage", new UsageApiService(granda))
                 .register("/f", new InvokeService(granda, config))
                 .register("/health", new HealthService(granda))
+                .register("/", new ConsoleService())
                 .register("/", new PlatformApiService(granda))
                 .register("/", new LegacyApiService(granda, config));
     }

@@ -141,6 +141,45 @@ class HttpApiTest {
     }
 
     @Test
+    void recentLogsListTheLastCallsWithTheEndOfTheirLogsNewestFirst() {
+        JsonNode fn = create("{\"name\":\"flaky\",\"image\":\"granda/hello\",\"env\":{\"BEHAVIOUR\":\"exit3\"}}");
+        assertEquals(0, http.get("/functions/flaky/logs").json().get("items").size());
+        HttpTestServer.Reply call = http.send("POST", pathOf(fn), "text/plain", "x".getBytes(StandardCharsets.UTF_8));
+        assertEquals(502, call.status());
+        JsonNode logs = http.get("/functions/flaky/logs").json();
+        assertEquals("flaky", logs.get("function").asText());
+        assertEquals(50, logs.get("capacity").asInt());
+        JsonNode last = logs.get("items").get(0);
+        assertEquals(call.header("X-Granda-Invocation-Id"), last.get("invocationId").asText());
+        assertEquals(1, last.get("revision").asLong());
+        assertEquals("function_error", last.get("outcome").asText());
+        assertEquals(502, last.get("status").asInt());
+        assertEquals(3, last.get("exitCode").asInt());
+        assertTrue(last.get("cold").asBoolean());
+        assertEquals("something broke\n", last.get("logTail").asText());
+        assertTrue(last.get("durationMs").asLong() >= 0);
+        // The same instants as the call's invocation record, to the microsecond.
+        JsonNode record = http.get("/functions/flaky/invocations?limit=1").json().get("items").get(0);
+        assertEquals(micros(record.get("start").asText()), java.time.Instant.parse(last.get("start").asText()));
+        assertEquals(micros(record.get("end").asText()), java.time.Instant.parse(last.get("end").asText()));
+
+        http.send("POST", pathOf(fn), "text/plain", "y".getBytes(StandardCharsets.UTF_8));
+        JsonNode items = http.get("/functions/flaky/logs").json().get("items");
+        assertEquals(2, items.size());
+        assertTrue(items.get(0).get("invocationId").asText().compareTo(items.get(1).get("invocationId").asText()) > 0,
+                "newest first");
+
+        assertEquals("function_not_found", http.get("/functions/nobody/logs").json().get("error").asText());
+        HttpTestServer.Reply post = http.send("POST", "/functions/flaky/logs", null, null);
+        assertEquals(405, post.status());
+        assertEquals("GET", post.header("Allow"));
+    }
+
+    private static java.time.Instant micros(String instant) {
+        return java.time.Instant.parse(instant).truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+    }
+
+    @Test
     void unknownUrlsAre404Json() {
         assertEquals(404, http.send("POST", "/f/nobody-aaaaaaaaaaaaaaaaaaaaaaaa", null, null).status());
         assertEquals("function_not_found", http.get("/f/nobody-aaaaaaaaaaaaaaaaaaaaaaaa").json().get("error").asText());

@@ -66,6 +66,11 @@ public final class FunctionCache {
         return a.revision() >= b.revision() ? a : b;
     }
 
+    /** @return true when the function with that id was deleted in this process */
+    public boolean isDeleted(String id) {
+        return deletedIds.contains(id);
+    }
+
     /** Forgets a deleted function for good. */
     public void remove(DeployedFunction f) {
         deletedIds.add(f.id());

@@ -2,6 +2,7 @@ package io.granda.http.internal;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.granda.core.GrandaException;
+import io.granda.core.InvalidFunctionSpecException;
 import io.granda.core.build.BuildFailedException;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.ServerResponse;
@@ -61,11 +62,13 @@ public final class BuildStream implements Consumer<String> {
         ObjectNode error;
         int status;
         if (failure instanceof BuildFailedException e) {
+            // As the non-streamed answer: the code is what failed to build (the log is already in the stream).
             status = 422;
-            error = Responses.errorBody(e.code(), e.getMessage(), null);
+            error = Responses.errorBody(e.code(), e.getMessage(), "code");
         } else if (failure instanceof GrandaException e) {
             status = Responses.statusOf(e);
-            error = Responses.errorBody(e.code(), e.getMessage(), null);
+            error = Responses.errorBody(e.code(), e.getMessage(),
+                    e instanceof InvalidFunctionSpecException invalid ? invalid.field() : null);
         } else if (failure instanceof ApiException e) {
             status = e.status();
             error = Responses.errorBody(e.code(), e.getMessage(), e.field());

@@ -1,0 +1,839 @@
+// The console: a list of functions (#/), a page to create one (#/new) and a page per function (#/fn/<name>), all
+// over Granda's HTTP API (docs/http-api.md, docs/console.md). Plain ES modules, no build step, nothing from elsewhere.
+
+import {
+  h, append, clear, timeEl, clockTime, formatMs, formatGbSeconds, formatCount, copyButton, urlBox, spinner,
+} from './dom.js';
+import { api, buildStream, invoke, ApiError, NetworkError } from './api.js';
+import { createEditor } from './editor.js';
+import { usageChart, chartLegend } from './chart.js';
+import { SAMPLES, sampleFor, languageOf } from './samples.js';
+
+const main = document.getElementById('app');
+const banner = document.getElementById('banner');
+let view = null; // the view on screen: {signal, cleanups}
+let flash = null; // a message for the next view, e.g. after a delete
+
+// ---------------------------------------------------------------------------------------------------------------
+// Messages: a banner for what concerns no field, the field's own message otherwise.
+
+function describe(err) {
+  if (err instanceof NetworkError || err instanceof ApiError) return err.message;
+  return `Something went wrong in the console: ${err && err.message ? err.message : err}`;
+}
+
+function showBanner(message, kind = 'error') {
+  clear(banner);
+  banner.className = `banner ${kind}`;
+  banner.setAttribute('role', kind === 'error' ? 'alert' : 'status');
+  banner.append(
+    h('span', { class: 'banner-text', id: 'banner-text' }, message),
+    h('button', { type: 'button', class: 'banner-close', 'aria-label': 'Dismiss', onClick: hideBanner }, '×'));
+  banner.hidden = false;
+}
+
+function hideBanner() {
+  banner.hidden = true;
+  clear(banner);
+}
+
+function clearErrors(form) {
+  form.querySelectorAll('.field-error').forEach((e) => {
+    e.textContent = '';
+    e.hidden = true;
+  });
+  form.querySelectorAll('[aria-invalid]').forEach((e) => e.removeAttribute('aria-invalid'));
+}
+
+/** Shows an API error next to the field it names (its `field`), else in the banner. */
+function showError(form, err) {
+  const name = err instanceof ApiError ? err.field : null;
+  const field = name && form ? form.querySelector(`[data-field="${CSS.escape(name)}"]`) : null;
+  if (field) {
+    const message = field.querySelector('.field-error');
+    message.textContent = err.message;
+    message.classList.toggle('multiline', err.message.includes('\n')); // a compiler's message, caret and all
+    message.hidden = false;
+    const control = field.querySelector('input, select, textarea');
+    if (control) {
+      control.setAttribute('aria-invalid', 'true');
+      control.focus({ preventScroll: true });
+    }
+    field.scrollIntoView({ block: 'center', behavior: 'smooth' });
+    return;
+  }
+  showBanner(describe(err) + (name ? ` (field “${name}”)` : ''));
+}
+
+window.addEventListener('error', (e) => showBanner(describe(e.error || e.message)));
+window.addEventListener('unhandledrejection', (e) => {
+  if (e.reason && e.reason.name === 'AbortError') return;
+  showBanner(describe(e.reason));
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Form pieces
+
+let fieldIds = 0;
+
+/** A labelled control with room for its error: <div class="field" data-field="name">. */
+function field(name, label, control, { hint, wide, labelFor } = {}) {
+  const target = labelFor || control;
+  if (!target.id) target.id = `f${++fieldIds}-${name}`;
+  const errorId = `${target.id}-error`;
+  target.setAttribute('aria-describedby', errorId);
+  if (!target.name) target.name = name;
+  return h('div', { class: `field${wide ? ' wide' : ''}`, dataset: { field: name } },
+    h('label', { for: target.id }, label),
+    control,
+    hint ? h('p', { class: 'hint' }, hint) : null,
+    h('p', { class: 'field-error', id: errorId, hidden: true }));
+}
+
+const input = (attrs) => h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', ...attrs });
+
+function select(options, value, attrs = {}) {
+  return h('select', attrs, options.map(([v, label]) => h('option', { value: v, selected: v === value }, label)));
+}
+
+/** A number field's value for the API: absent when empty, a number when it is one, else as typed (the API says why). */
+function numberValue(el) {
+  const raw = el.value.trim();
+  if (raw === '') return undefined;
+  const n = Number(raw);
+  return Number.isFinite(n) ? n : raw;
+}
+
+function nameField(form, value = '') {
+  return field('name', 'Name', input({ value, placeholder: 'hello', 'data-1p-ignore': true, autocapitalize: 'off' }),
+    { hint: 'Lowercase letters, digits and “-”; it starts the function’s URL.' });
+}
+
+function settingsFields(fn = {}) {
+  return [
+    field('timeoutSeconds', 'Timeout (seconds)',
+      input({ type: 'number', inputmode: 'numeric', min: 1, step: 1, value: fn.timeoutSeconds ?? 10 })),
+    field('memoryMb', 'Memory (MiB)',
+      input({ type: 'number', inputmode: 'numeric', min: 16, max: 4096, step: 16, value: fn.memoryMb ?? 128 })),
+  ];
+}
+
+function valueOf(form, name) {
+  const el = form.elements.namedItem(name);
+  return el ? el.value : undefined;
+}
+
+function submitRow(label, id) {
+  const button = h('button', { type: 'submit', class: 'button primary', id }, label);
+  const status = h('span', { class: 'submit-status', role: 'status' });
+  return { row: h('div', { class: 'submit-row' }, button, status), button, status };
+}
+
+function busy(submit, text) {
+  submit.button.disabled = true;
+  clear(submit.status).append(spinner(text), ' ', text);
+}
+
+function idle(submit, text = '') {
+  submit.button.disabled = false;
+  clear(submit.status).append(text);
+}
+
+/** Asks for confirmation in a modal <dialog>; resolves true when confirmed. */
+function confirmDialog(title, message, okLabel) {
+  const dialog = document.getElementById('confirm-dialog');
+  dialog.querySelector('#confirm-title').textContent = title;
+  dialog.querySelector('#confirm-message').textContent = message;
+  dialog.querySelector('#confirm-ok').textContent = okLabel;
+  return new Promise((resolve) => {
+    dialog.addEventListener('close', () => resolve(dialog.returnValue === 'ok'), { once: true });
+    dialog.returnValue = '';
+    dialog.showModal();
+    dialog.querySelector('#confirm-cancel').focus();
+  });
+}
+
+function statusPill(status, text) {
+  const kind = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'ok';
+  return h('span', { class: `pill ${kind}` }, text || String(status));
+}
+
+function outcomePill(outcome) {
+  const kind = outcome === 'success' ? 'ok' : outcome === 'timeout' ? 'warn' : 'error';
+  return h('span', { class: `pill ${kind}` }, (outcome || '').replace(/_/g, ' '));
+}
+
+function kindBadge(fn) {
+  return fn.kind === 'code'
+    ? h('span', { class: 'badge code' }, fn.runtime ? `code · ${fn.runtime}` : 'code')
+    : h('span', { class: 'badge image' }, 'image');
+}
+
+function card(title, attrs = {}, ...children) {
+  return h('section', { class: 'card', ...attrs },
+    title ? h('div', { class: 'card-head' }, h('h2', {}, title)) : null, ...children);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// #/  the functions
+
+async function listView() {
+  document.title = 'Functions · Granda';
+  const refresh = h('button', { type: 'button', class: 'button', onClick: () => route() }, 'Refresh');
+  main.append(h('div', { class: 'page-head' },
+    h('div', {}, h('h1', {}, 'Functions'),
+      h('p', { class: 'muted' }, 'Every function has a URL; calling it runs the function in its own container.')),
+    h('div', { class: 'actions' }, refresh,
+      h('a', { class: 'button primary', href: '#/new', id: 'new-function' }, 'New function'))));
+  const box = h('section', { class: 'card flush' }, h('p', { class: 'loading' }, spinner(), ' Loading functions…'));
+  main.append(box);
+
+  const [list, usage] = await Promise.all([
+    api.functions({ signal: view.signal }),
+    api.allUsage('1h', { signal: view.signal }).catch((e) => (e.name === 'AbortError' ? Promise.reject(e) : null)),
+  ]);
+  clear(box);
+  if (!list.items.length) {
+    box.classList.remove('flush');
+    box.append(h('div', { class: 'empty', id: 'no-functions' },
+      h('h2', {}, 'No functions yet'),
+      h('p', {}, 'Create one from a container image, or from a few lines of Python, JavaScript, Go, Java or shell.'),
+      h('a', { class: 'button primary', href: '#/new' }, 'Create a function')));
+    return;
+  }
+  const callsById = new Map(((usage && usage.functions) || []).map((f) => [f.id, f.calls]));
+  const rows = list.items.map((fn) => {
+    const lastCall = h('td', { 'data-label': 'Last call', class: 'last-call' }, h('span', { class: 'muted' }, '…'));
+    api.invocations(fn.name, 1, null, { signal: view.signal })
+      .then((page) => clear(lastCall).append(page.items.length ? timeEl(page.items[0].start) : h('span', { class: 'muted' }, 'never')))
+      .catch(() => clear(lastCall).append(h('span', { class: 'muted' }, '?')));
+    return h('tr', { dataset: { name: fn.name } },
+      h('td', { 'data-label': 'Name', class: 'name' },
+        h('a', { href: `#/fn/${encodeURIComponent(fn.name)}`, class: 'fn-link' }, fn.name),
+        fn.description ? h('div', { class: 'muted small clamp' }, fn.description) : null),
+      h('td', { 'data-label': 'Kind', class: 'kind-cell' },
+        h('span', {}, kindBadge(fn), ' ', h('span', { class: 'muted small' }, fn.mode))),
+      h('td', { 'data-label': 'Revision', class: 'num' }, String(fn.revision)),
+      h('td', { 'data-label': 'URL', class: 'url-cell' },
+        h('div', { class: 'url-inline' }, h('code', { class: 'url', title: fn.url }, fn.url), copyButton(fn.url))),
+      lastCall,
+      h('td', { 'data-label': 'Calls (1 h)', class: 'num calls-hour' }, formatCount(callsById.get(fn.id) || 0)));
+  });
+  box.append(h('div', { class: 'table-wrap' }, h('table', { class: 'table responsive', id: 'function-list' },
+    h('thead', {}, h('tr', {},
+      h('th', {}, 'Name'), h('th', {}, 'Kind'), h('th', { class: 'num' }, 'Rev.'), h('th', {}, 'URL'),
+      h('th', {}, 'Last call'), h('th', { class: 'num' }, 'Calls (1 h)'))),
+    h('tbody', {}, rows))));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// #/new  create a function from an image or from code
+
+async function newView(params) {
+  document.title = 'New function · Granda';
+  let kind = params.get('kind') === 'code' ? 'code' : 'image';
+  main.append(h('div', { class: 'page-head' },
+    h('div', {}, h('h1', {}, 'New function'),
+      h('p', { class: 'muted' }, 'From a container image Granda pulls, or from code Granda builds into one.'))));
+
+  const result = h('div', { id: 'create-result' });
+  const imagePanel = h('div', { class: 'tab-panel', id: 'panel-image', role: 'tabpanel', 'aria-labelledby': 'tab-image' });
+  const codePanel = h('div', { class: 'tab-panel', id: 'panel-code', role: 'tabpanel', 'aria-labelledby': 'tab-code' });
+  const tabs = ['image', 'code'].map((k) => h('button', {
+    type: 'button', role: 'tab', id: `tab-${k}`, class: 'tab', 'aria-controls': `panel-${k}`,
+    onClick: () => selectTab(k),
+  }, k === 'image' ? 'Image' : 'Code'));
+  const selectTab = (k) => {
+    kind = k;
+    tabs.forEach((t) => t.setAttribute('aria-selected', String(t.id === `tab-${k}`)));
+    imagePanel.hidden = k !== 'image';
+    codePanel.hidden = k !== 'code';
+    history.replaceState(null, '', k === 'code' ? '#/new?kind=code' : '#/new');
+  };
+  main.append(h('section', { class: 'card' },
+    h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Create from' }, tabs),
+    imagePanel, codePanel), result);
+  imagePanel.append(imageForm(result));
+  selectTab(kind);
+  codePanel.append(h('p', { class: 'loading' }, spinner(), ' Loading runtimes…'));
+  try {
+    const runtimes = await api.runtimes({ signal: view.signal });
+    clear(codePanel).append(codeForm(runtimes.items, result));
+  } catch (e) {
+    if (e.name === 'AbortError') throw e;
+    clear(codePanel).append(h('p', { class: 'error-text' }, `The runtimes could not be loaded: ${describe(e)}`));
+  }
+}
+
+function imageForm(result) {
+  const form = h('form', { id: 'image-form', class: 'form', novalidate: true });
+  const submit = submitRow('Create function', 'image-submit');
+  form.append(h('div', { class: 'grid' },
+    nameField(form),
+    field('image', 'Image', input({ placeholder: 'granda/hello', autocapitalize: 'off' }),
+      { hint: 'Pulled when it is not on the engine yet.' }),
+    field('description', 'Description', input({ placeholder: 'Greets whoever the payload names' }), { wide: true }),
+    field('mode', 'Mode', select([['run', 'run: one container per call'], ['hot', 'hot: warm instances']], 'run')),
+    ...settingsFields()), submit.row);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(form);
+    hideBanner();
+    clear(result);
+    const spec = {
+      name: valueOf(form, 'name').trim(),
+      description: valueOf(form, 'description'),
+      image: valueOf(form, 'image').trim(),
+      mode: valueOf(form, 'mode'),
+      timeoutSeconds: numberValue(form.elements.namedItem('timeoutSeconds')),
+      memoryMb: numberValue(form.elements.namedItem('memoryMb')),
+    };
+    busy(submit, 'Creating (pulling the image if needed)…');
+    try {
+      const fn = await api.create(spec);
+      idle(submit);
+      result.append(createdCard(fn));
+      result.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+    } catch (err) {
+      idle(submit);
+      showError(form, err);
+    }
+  });
+  return form;
+}
+
+function codeForm(runtimes, result) {
+  const form = h('form', { id: 'code-form', class: 'form', novalidate: true });
+  const byName = new Map(runtimes.map((r) => [r.name, r]));
+  const first = byName.has('python') ? 'python' : (runtimes[0] && runtimes[0].name);
+  // "Python 3 (handler.py: ...)" is shown as "Python 3"; the handler file is in the code's label.
+  const runtimeSelect = select(runtimes.map((r) => [r.name, (r.description || r.name).split(' (')[0]]), first);
+  const editor = createEditor({ id: 'code-editor', value: sampleFor(first), language: languageOf(first), rows: 12 });
+  const codeLabel = h('span', {}, 'Code');
+  const manifest = h('textarea', { rows: 4, spellcheck: 'false', class: 'mono', id: 'code-dependencies' });
+  const manifestLabel = h('span', {});
+  const manifestField = field('dependencies', manifestLabel, manifest,
+    { hint: 'Optional: installed when the image is built.', wide: true });
+  const codeField = field('code', codeLabel, editor.element, { labelFor: editor.textarea, wide: true,
+    hint: 'Tab indents; press Escape then Tab to leave the editor.' });
+  const untouched = (text) => text.trim() === '' || Object.values(SAMPLES).includes(text);
+  const onRuntime = () => {
+    const r = byName.get(runtimeSelect.value);
+    if (!r) return;
+    codeLabel.textContent = `Code (${r.handlerFile})`;
+    if (untouched(editor.value)) editor.value = sampleFor(r.name);
+    editor.setLanguage(languageOf(r.name));
+    manifestField.hidden = !r.manifestFile;
+    manifestLabel.textContent = r.manifestFile ? `Dependencies (${r.manifestFile})` : 'Dependencies';
+  };
+  runtimeSelect.addEventListener('change', onRuntime);
+  onRuntime();
+
+  const submit = submitRow('Build and create', 'code-submit');
+  form.append(h('div', { class: 'grid' },
+    nameField(form),
+    field('runtime', 'Runtime', runtimeSelect),
+    field('description', 'Description', input({ placeholder: 'What it does' }), { wide: true }),
+    codeField, manifestField,
+    ...settingsFields()), submit.row);
+
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(form);
+    hideBanner();
+    clear(result);
+    const r = byName.get(runtimeSelect.value);
+    const spec = {
+      name: valueOf(form, 'name').trim(),
+      description: valueOf(form, 'description'),
+      runtime: runtimeSelect.value,
+      code: editor.value,
+      timeoutSeconds: numberValue(form.elements.namedItem('timeoutSeconds')),
+      memoryMb: numberValue(form.elements.namedItem('memoryMb')),
+    };
+    if (r && r.manifestFile && manifest.value.trim()) spec.dependencies = manifest.value;
+    busy(submit, 'Building…');
+    const build = buildPanel(`Building ${spec.name || 'the function'}`);
+    result.append(build.element);
+    try {
+      const fn = await buildStream('POST', '/functions', spec, build.line);
+      build.done(true, fn.build && fn.build.durationMs);
+      idle(submit);
+      result.append(createdCard(fn));
+      result.lastChild.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+    } catch (err) {
+      idle(submit);
+      if (build.lines() === 0) {
+        build.element.remove(); // refused before building: the field's message says why
+      } else {
+        build.done(false);
+      }
+      showError(form, err);
+    }
+  });
+  return form;
+}
+
+/** The live build: a status line with the elapsed time, and the log as it streams. */
+function buildPanel(title) {
+  const started = performance.now();
+  const status = h('div', { class: 'build-status', id: 'build-status' }, spinner('Building'), ' ', title, '…');
+  const elapsed = h('span', { class: 'elapsed muted' }, '0.0 s');
+  status.append(' ', elapsed);
+  const log = h('pre', { class: 'log', id: 'build-log', tabindex: 0, 'aria-label': 'Build log' });
+  const timer = setInterval(() => {
+    elapsed.textContent = `${((performance.now() - started) / 1000).toFixed(1)} s`;
+  }, 100);
+  view.cleanups.push(() => clearInterval(timer));
+  let count = 0;
+  const element = h('section', { class: 'card build', id: 'build-panel' },
+    h('div', { class: 'card-head' }, h('h2', {}, 'Build'), status), log);
+  return {
+    element,
+    lines: () => count,
+    line(text) {
+      count++;
+      const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+      log.append(text + '\n');
+      if (atBottom) log.scrollTop = log.scrollHeight;
+    },
+    done(ok, durationMs) {
+      clearInterval(timer);
+      const secs = ((durationMs ?? performance.now() - started) / 1000).toFixed(1);
+      clear(status).append(ok
+        ? h('span', { class: 'pill ok', id: 'build-result' }, `Built in ${secs} s`)
+        : h('span', { class: 'pill error', id: 'build-result' }, 'Build failed'));
+      element.classList.add(ok ? 'succeeded' : 'failed');
+    },
+  };
+}
+
+function createdCard(fn) {
+  const href = `#/fn/${encodeURIComponent(fn.name)}`;
+  return h('section', { class: 'card created', id: 'created' },
+    h('div', { class: 'card-head' }, h('h2', {}, h('span', { class: 'check', 'aria-hidden': 'true' }, '✓'),
+      ` ${fn.name} is ready`), h('span', { class: 'muted' }, `revision ${fn.revision}`)),
+    h('p', {}, 'Its URL runs it on every call:'),
+    urlBox(fn.url, 'created-url'),
+    h('pre', { class: 'snippet' }, `curl -X POST ${fn.url} -d 'World'`),
+    h('div', { class: 'actions' },
+      h('a', { class: 'button primary', href, id: 'open-function' }, `Open ${fn.name}`),
+      h('a', { class: 'button', href: '#/' }, 'All functions')));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// #/fn/<name>  one function
+
+async function functionView(name) {
+  document.title = `${name} · Granda`;
+  let fn;
+  try {
+    fn = await api.fn(name, { signal: view.signal });
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) {
+      main.append(h('section', { class: 'card empty', id: 'not-found' },
+        h('h1', {}, 'No such function'),
+        h('p', {}, `There is no function named “${name}”. It may have been deleted.`),
+        h('a', { class: 'button primary', href: '#/' }, 'All functions')));
+      return;
+    }
+    throw e;
+  }
+  const editBox = h('div', { id: 'edit-box' });
+  const deleteButton = h('button', { type: 'button', class: 'button danger', id: 'delete-function' }, 'Delete');
+  const editButton = h('button', { type: 'button', class: 'button', id: 'edit-function' }, 'Edit');
+  main.append(
+    h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/' }, 'Functions'), ' / ', name),
+    h('div', { class: 'page-head' },
+      h('div', { class: 'title-block' },
+        h('h1', { id: 'function-name' }, fn.name),
+        h('div', { class: 'badges' }, kindBadge(fn),
+          h('span', { class: 'badge' }, fn.mode),
+          h('span', { class: 'badge', id: 'function-revision' }, `revision ${fn.revision}`),
+          h('span', { class: 'badge' }, `${fn.timeoutSeconds} s`),
+          h('span', { class: 'badge' }, `${fn.memoryMb} MiB`)),
+        fn.description ? h('p', { class: 'description' }, fn.description) : null,
+        h('p', { class: 'muted small' }, fn.kind === 'image' ? `Image ${fn.image}` : `Built image ${fn.image}`)),
+      h('div', { class: 'actions' }, editButton, deleteButton)),
+    urlBox(fn.url, 'function-url'),
+    editBox);
+
+  const invocations = invocationsCard(name);
+  const logs = logsCard(name);
+  const usage = usageCard(name);
+  const refresh = () => Promise.all([invocations.reload(), logs.reload(), usage.reload()]).catch((e) => {
+    if (e.name !== 'AbortError') showBanner(describe(e));
+  });
+  main.append(h('div', { class: 'columns' }, invokeCard(fn, refresh), usage.element), invocations.element, logs.element);
+  refresh();
+
+  editButton.addEventListener('click', async () => {
+    if (editBox.firstChild) {
+      clear(editBox);
+      editButton.textContent = 'Edit';
+      return;
+    }
+    editButton.textContent = 'Close editor';
+    editBox.append(h('section', { class: 'card' }, h('p', { class: 'loading' }, spinner(), ' Loading…')));
+    try {
+      const form = await editForm(fn);
+      clear(editBox).append(form);
+    } catch (e) {
+      clear(editBox);
+      editButton.textContent = 'Edit';
+      showBanner(describe(e));
+    }
+  });
+  deleteButton.addEventListener('click', async () => {
+    const ok = await confirmDialog(`Delete ${name}?`,
+      `Its URL stops answering at once and cannot be brought back (a new function of the same name gets a new URL). `
+      + 'Its invocation records are kept for billing.', `Delete ${name}`);
+    if (!ok) return;
+    deleteButton.disabled = true;
+    try {
+      await api.remove(name);
+      flash = { message: `Deleted ${name}.`, kind: 'info' };
+      location.hash = '#/';
+    } catch (e) {
+      deleteButton.disabled = false;
+      showBanner(describe(e));
+    }
+  });
+}
+
+function parseHeaders(text) {
+  const headers = {};
+  for (const [i, raw] of text.split('\n').entries()) {
+    const line = raw.trim();
+    if (!line) continue;
+    const colon = line.indexOf(':');
+    if (colon <= 0) throw new ApiError(400, { error: 'invalid_request', field: 'headers', message: `Line ${i + 1} is not “Name: value”: ${line}` });
+    headers[line.slice(0, colon).trim()] = line.slice(colon + 1).trim();
+  }
+  return headers;
+}
+
+function invokeCard(fn, onCalled) {
+  const form = h('form', { id: 'invoke-form', class: 'form', novalidate: true });
+  const method = select(['POST', 'GET', 'PUT', 'PATCH', 'DELETE'].map((m) => [m, m]), 'POST', { id: 'invoke-method' });
+  const body = h('textarea', { id: 'invoke-body', rows: 4, class: 'mono', spellcheck: 'false', placeholder: 'World' });
+  const headers = h('textarea', { id: 'invoke-headers', rows: 2, class: 'mono', spellcheck: 'false', placeholder: 'Content-Type: text/plain' });
+  const submit = submitRow('Send', 'invoke-send');
+  const result = h('div', { id: 'invoke-result', class: 'invoke-result', 'aria-live': 'polite' });
+  method.addEventListener('change', () => {
+    body.disabled = method.value === 'GET';
+  });
+  form.append(h('div', { class: 'grid' },
+    field('method', 'Method', method),
+    field('headers', 'Headers', headers, { wide: true, hint: 'One “Name: value” per line (optional).' }),
+    field('body', 'Body (the payload)', body, { wide: true })), submit.row);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(form);
+    hideBanner();
+    let hdrs;
+    try {
+      hdrs = parseHeaders(headers.value);
+    } catch (err) {
+      showError(form, err);
+      return;
+    }
+    busy(submit, 'Calling…');
+    try {
+      const r = await invoke(fn.path, method.value, body.value, hdrs);
+      idle(submit);
+      append(clear(result), [invokeResult(r)]);
+      onCalled();
+    } catch (err) {
+      idle(submit);
+      clear(result).append(h('p', { class: 'error-text' }, describe(err)));
+    }
+  });
+  return card('Invoke', { id: 'invoke' }, form, result);
+}
+
+function invokeResult(r) {
+  let text = r.text;
+  if (r.contentType.includes('json')) {
+    try {
+      text = JSON.stringify(JSON.parse(r.text), null, 2);
+    } catch {
+      // as sent
+    }
+  }
+  const cold = r.cold === 'true';
+  return [
+    h('div', { class: 'result-meta' },
+      h('span', { id: 'invoke-status' }, statusPill(r.status, `${r.status} ${r.statusText || ''}`.trim())),
+      r.outcome ? outcomePill(r.outcome) : null,
+      r.cold ? h('span', { class: `pill ${cold ? 'cold' : 'warm'}`, id: 'invoke-cold' }, cold ? 'cold' : 'warm') : null,
+      h('span', { class: 'metric', id: 'invoke-duration' },
+        h('strong', {}, r.durationMs !== null ? `${r.durationMs} ms` : formatMs(r.elapsedMs)), ' in Granda'),
+      r.runMs !== null ? h('span', { class: 'metric' }, h('strong', {}, `${r.runMs} ms`), ' run') : null,
+      r.revision ? h('span', { class: 'metric' }, `rev. ${r.revision}`) : null),
+    r.invocationId ? h('p', { class: 'muted small mono', id: 'invoke-id' }, `invocation ${r.invocationId}`) : null,
+    h('pre', { class: 'output', id: 'invoke-output' }, text === '' ? h('span', { class: 'muted' }, '(empty body)') : text),
+  ];
+}
+
+function usageCard(name) {
+  const ranges = [['1h|minute', 'Last hour, by minute'], ['24h|hour', 'Last 24 hours, by hour'], ['7d|hour', 'Last 7 days, by hour']];
+  const range = select(ranges, '1h|minute', { id: 'usage-range', 'aria-label': 'Window' });
+  const totals = h('dl', { class: 'totals', id: 'usage-totals' });
+  const chart = h('div', { class: 'chart-box', id: 'usage-chart' });
+  const cost = h('p', { class: 'muted small cost', id: 'usage-cost' });
+  let stop = null;
+  const reload = async () => {
+    const [since, granularity] = range.value.split('|');
+    const u = await api.usage(name, since, granularity, { signal: view.signal });
+    clear(totals).append(
+      h('div', {}, h('dt', {}, 'Calls'), h('dd', { id: 'usage-calls' }, formatCount(u.calls))),
+      h('div', {}, h('dt', {}, 'Failed'), h('dd', {}, formatCount(u.errors + u.timeouts + u.outOfMemory))),
+      h('div', {}, h('dt', {}, 'Cold starts'), h('dd', {}, formatCount(u.coldStarts))),
+      h('div', {}, h('dt', {}, 'GB-seconds'), h('dd', {}, formatGbSeconds(u.gbSeconds))));
+    cost.textContent = `Cost of the window: ${formatGbSeconds(Number(u.cost.total))} ${u.cost.currency} `
+      + `(${u.prices.perMillionRequests} per million calls, ${u.prices.perGbSecond} per GB-second).`;
+    if (stop) stop();
+    stop = usageChart(chart, u);
+  };
+  view.cleanups.push(() => stop && stop());
+  range.addEventListener('change', () => reload().catch((e) => showBanner(describe(e))));
+  const element = h('section', { class: 'card', id: 'usage' },
+    h('div', { class: 'card-head' }, h('h2', {}, 'Usage'), range), totals, chartLegend(), chart, cost);
+  return { element, reload };
+}
+
+function invocationsCard(name) {
+  const PAGE = 10;
+  const tbody = h('tbody', {});
+  const more = h('button', { type: 'button', class: 'button', id: 'invocations-more', hidden: true }, 'Load more');
+  const empty = h('p', { class: 'muted empty-row', hidden: true }, 'No calls yet: invoke it above.');
+  let cursor = null;
+  const row = (r) => h('tr', { dataset: { id: r.invocationId } },
+    h('td', { 'data-label': 'Started' }, h('time', { datetime: r.start, title: new Date(r.start).toLocaleString() }, clockTime(r.start))),
+    h('td', { 'data-label': 'Outcome' }, outcomePill(r.outcome)),
+    h('td', { 'data-label': 'Duration', class: 'num' }, formatMs(r.durationMs)),
+    h('td', { 'data-label': 'Run', class: 'num' }, formatMs(r.runMs)),
+    h('td', { 'data-label': 'Start' }, r.cold ? h('span', { class: 'pill cold' }, 'cold') : h('span', { class: 'pill warm' }, 'warm')),
+    h('td', { 'data-label': 'Rev.', class: 'num' }, String(r.revision)),
+    h('td', { 'data-label': 'GB-s', class: 'num' }, formatGbSeconds(r.gbSeconds)),
+    h('td', { 'data-label': 'Id', class: 'mono small muted id-cell' }, r.invocationId));
+  const load = async (reset) => {
+    const page = await api.invocations(name, PAGE, reset ? null : cursor, { signal: view.signal });
+    if (reset) clear(tbody);
+    page.items.forEach((r) => tbody.append(row(r)));
+    cursor = page.nextCursor;
+    more.hidden = !cursor;
+    empty.hidden = tbody.children.length > 0;
+  };
+  more.addEventListener('click', async () => {
+    more.disabled = true;
+    try {
+      await load(false);
+    } catch (e) {
+      showBanner(describe(e));
+    } finally {
+      more.disabled = false;
+    }
+  });
+  const element = card('Invocations', { id: 'invocations' },
+    h('div', { class: 'table-wrap' }, h('table', { class: 'table responsive', id: 'invocations-table' },
+      h('thead', {}, h('tr', {}, h('th', {}, 'Started'), h('th', {}, 'Outcome'), h('th', { class: 'num' }, 'Duration'),
+        h('th', { class: 'num' }, 'Run'), h('th', {}, 'Start'), h('th', { class: 'num' }, 'Rev.'),
+        h('th', { class: 'num' }, 'GB-s'), h('th', {}, 'Invocation'))),
+      tbody)),
+    empty, h('div', { class: 'more' }, more));
+  return { element, reload: () => load(true) };
+}
+
+function logsCard(name) {
+  const list = h('div', { class: 'log-list', id: 'logs-list' });
+  const note = h('span', { class: 'muted small' });
+  const reload = async () => {
+    const logs = await api.logs(name, { signal: view.signal });
+    note.textContent = `the last ${logs.capacity} calls, kept in memory`;
+    clear(list);
+    if (!logs.items.length) {
+      list.append(h('p', { class: 'muted' }, 'No calls since the server started.'));
+      return;
+    }
+    logs.items.forEach((c, i) => list.append(h('details', { class: 'log-entry', open: i === 0, dataset: { id: c.invocationId } },
+      h('summary', {},
+        statusPill(c.status), ' ', outcomePill(c.outcome), ' ',
+        h('time', { datetime: c.start, title: new Date(c.start).toLocaleString() }, clockTime(c.start)),
+        h('span', { class: 'muted' }, ` · ${formatMs(c.durationMs)} · ${c.cold ? 'cold' : 'warm'}`
+          + (c.exitCode !== null ? ` · exit ${c.exitCode}` : '')),
+        h('span', { class: 'mono small muted id-cell' }, c.invocationId)),
+      c.logTail ? h('pre', { class: 'log small-log' }, c.logTail) : h('p', { class: 'muted small no-log' }, 'No log output.'))));
+  };
+  const element = h('section', { class: 'card', id: 'logs' },
+    h('div', { class: 'card-head' }, h('h2', {}, 'Recent logs'), note), list);
+  return { element, reload };
+}
+
+/** Edits settings (PUT with If-Match); a function from code may also get new code, built like a create. */
+async function editForm(fn) {
+  const form = h('form', { id: 'edit-form', class: 'form', novalidate: true });
+  const fields = [field('description', 'Description', input({ value: fn.description }), { wide: true })];
+  let editor = null;
+  let deps = null;
+  let runtime = null;
+  let originalCode = null;
+  let originalDeps = null;
+  let otherFiles = {};
+  if (fn.kind === 'image') {
+    fields.push(field('image', 'Image', input({ value: fn.image })),
+      field('mode', 'Mode', select([['run', 'run: one container per call'], ['hot', 'hot: warm instances']], fn.mode)));
+  } else {
+    const [runtimes, source] = await Promise.all([api.runtimes(), api.source(fn.name)]);
+    runtime = runtimes.items.find((r) => r.name === fn.runtime);
+    const files = source.files || [];
+    const handler = files.find((f) => runtime && f.path === runtime.handlerFile);
+    const manifestFile = runtime && runtime.manifestFile;
+    const manifest = files.find((f) => f.path === manifestFile);
+    const binary = files.some((f) => f.encoding !== 'utf-8');
+    if (handler && !binary) {
+      originalCode = handler.content;
+      editor = createEditor({ id: 'edit-code', value: originalCode, language: languageOf(fn.runtime), rows: 14 });
+      fields.push(field('code', `Code (${runtime.handlerFile})`, editor.element, { labelFor: editor.textarea, wide: true,
+        hint: 'Changing the code builds a new image; the current revision serves until it is ready.' }));
+      if (manifestFile) {
+        originalDeps = manifest ? manifest.content : '';
+        deps = h('textarea', { rows: 3, class: 'mono', spellcheck: 'false', value: originalDeps });
+        fields.push(field('dependencies', `Dependencies (${manifestFile})`, deps, { wide: true }));
+      }
+      files.filter((f) => f !== handler && f !== manifest).forEach((f) => { otherFiles[f.path] = f.content; });
+    } else {
+      fields.push(h('p', { class: 'hint wide' }, 'This function’s source has files the console cannot edit; '
+        + 'upload a new archive through the API to change its code.'));
+    }
+  }
+  fields.push(...settingsFields(fn));
+  const submit = submitRow('Save', 'edit-save');
+  const buildBox = h('div', {});
+  form.append(h('div', { class: 'grid' }, fields), submit.row, buildBox);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(form);
+    hideBanner();
+    clear(buildBox);
+    const spec = {
+      description: valueOf(form, 'description'),
+      timeoutSeconds: numberValue(form.elements.namedItem('timeoutSeconds')),
+      memoryMb: numberValue(form.elements.namedItem('memoryMb')),
+      env: fn.env,
+      keepAliveSeconds: fn.keepAliveSeconds,
+      maxInstances: fn.maxInstances,
+      concurrency: fn.concurrency,
+      minInstances: fn.minInstances,
+    };
+    if (fn.kind === 'image') {
+      spec.image = valueOf(form, 'image').trim();
+      spec.mode = valueOf(form, 'mode');
+      if (spec.mode === 'run') spec.minInstances = 0;
+    }
+    const newCode = editor && (editor.value !== originalCode || (deps && deps.value !== originalDeps));
+    busy(submit, newCode ? 'Building…' : 'Saving…');
+    try {
+      let updated;
+      if (newCode) {
+        Object.assign(spec, { runtime: fn.runtime, code: editor.value });
+        if (deps && deps.value.trim()) spec.dependencies = deps.value;
+        if (Object.keys(otherFiles).length) spec.files = otherFiles;
+        const build = buildPanel(`Building revision ${fn.revision + 1}`);
+        buildBox.append(build.element);
+        try {
+          updated = await buildStream('PUT', `/functions/${encodeURIComponent(fn.name)}`, spec, build.line, { revision: fn.revision });
+          build.done(true, updated.build && updated.build.durationMs);
+        } catch (err) {
+          if (build.lines() === 0) build.element.remove();
+          else build.done(false);
+          throw err;
+        }
+      } else {
+        updated = await api.update(fn.name, spec, fn.revision);
+      }
+      flash = { message: `Saved ${updated.name}: revision ${updated.revision}.`, kind: 'info' };
+      route();
+    } catch (err) {
+      idle(submit);
+      showError(form, err);
+    }
+  });
+  return h('section', { class: 'card', id: 'edit' }, h('div', { class: 'card-head' }, h('h2', {}, 'Edit settings')), form);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The router, and what shows when a view fails
+
+function notFoundView() {
+  document.title = 'Not found · Granda';
+  main.append(h('section', { class: 'card empty' }, h('h1', {}, 'Nothing here'),
+    h('p', {}, 'This page of the console does not exist.'), h('a', { class: 'button primary', href: '#/' }, 'All functions')));
+}
+
+function failedView(err) {
+  clear(main).append(h('section', { class: 'card empty failure', id: 'view-error' },
+    h('h1', {}, err instanceof NetworkError ? 'Granda cannot be reached' : 'This page could not be loaded'),
+    h('p', {}, describe(err)),
+    h('div', { class: 'actions' }, h('button', { type: 'button', class: 'button primary', onClick: () => route() }, 'Try again'),
+      h('a', { class: 'button', href: '#/' }, 'All functions'))));
+}
+
+function markNav(hash) {
+  document.querySelectorAll('.topnav a').forEach((a) => {
+    const active = a.getAttribute('href') === '/console#/new' ? hash.startsWith('#/new') : !hash.startsWith('#/new');
+    if (active) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  });
+}
+
+async function route() {
+  if (view) {
+    view.controller.abort();
+    view.cleanups.forEach((f) => f());
+  }
+  const controller = new AbortController();
+  view = { controller, signal: controller.signal, cleanups: [] };
+  const mine = view;
+  hideBanner();
+  if (flash) {
+    showBanner(flash.message, flash.kind);
+    flash = null;
+  }
+  clear(main);
+  const hash = location.hash || '#/';
+  markNav(hash);
+  let m;
+  try {
+    if (hash === '#/' || hash === '#') await listView();
+    else if ((m = /^#\/new(?:\?(.*))?$/.exec(hash))) await newView(new URLSearchParams(m[1] || ''));
+    else if ((m = /^#\/fn\/([^/?#]+)$/.exec(hash))) await functionView(decodeURIComponent(m[1]));
+    else notFoundView();
+  } catch (err) {
+    if (err && err.name === 'AbortError') return;
+    if (view === mine) failedView(err);
+  }
+}
+
+async function checkHealth() {
+  const dot = document.getElementById('server-status');
+  if (!dot) return;
+  try {
+    const res = await fetch('/health', { headers: { Accept: 'application/json' } });
+    const body = await res.json().catch(() => ({}));
+    const up = res.ok && body.status === 'UP';
+    dot.className = `server-status ${up ? 'up' : 'down'}`;
+    dot.textContent = up ? 'online' : 'degraded';
+    dot.title = up ? 'Granda and its Docker engine answer' : 'Granda answers, but a component is down: see /health';
+  } catch {
+    dot.className = 'server-status down';
+    dot.textContent = 'offline';
+    dot.title = 'Granda does not answer';
+  }
+}
+
+window.addEventListener('hashchange', route);
+route();
+checkHealth();
+setInterval(checkHealth, 30_000);
