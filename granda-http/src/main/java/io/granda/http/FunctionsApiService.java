@@ -288,7 +288,7 @@ public final class FunctionsApiService implements HttpService {
 
     /** Reads a create or update request: JSON, or multipart with a JSON {@code spec} part and an {@code archive}. */
     private FunctionJson.Parsed readRequest(ServerRequest req, String nameFromPath) {
-        String type = req.headers().contentType().map(t -> t.mediaType().text()).orElse("");
+        String type = Bodies.mediaType(req);
         if (type.equalsIgnoreCase("multipart/form-data")) {
             int limit = granda.options().build().sourceLimits().maxUploadBytes() + config.maxJsonBytes();
             byte[] body = Bodies.read(req, limit, "upload");

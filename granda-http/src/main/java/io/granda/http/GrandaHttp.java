@@ -1,7 +1,13 @@
 package io.granda.http;
 
 import io.granda.core.Granda;
+import io.granda.http.internal.Json;
 import io.granda.http.internal.Responses;
+import io.helidon.http.DirectHandler;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.ServerResponseHeaders;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.DirectHandlers;
 import io.helidon.webserver.http.HttpRouting;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
@@ -47,6 +53,42 @@ public final class GrandaHttp {
      */
     public static HttpRouting.Builder mountMetrics(HttpRouting.Builder routing, PrometheusMeterRegistry registry) {
         return routing.register("/metrics", new MetricsService(registry));
+    }
+
+    /**
+     * Helidon's handlers of requests refused before routing, with one correction: Helidon 4.5 answers a request line
+     * whose method is not a valid token (e.g. non-ASCII bytes, {@code "GÉT / HTTP/1.1"}) with a 500, because its
+     * prologue parser lets {@code Method.create}'s {@link IllegalArgumentException} escape as an "internal error".
+     * Helidon hands such a failure to the handler without its cause and without a parsed request; before a request
+     * is parsed Helidon has done nothing but parse its bytes, so a failure there is the client's malformed request:
+     * it gets a JSON 400 and the connection is closed. Every other event keeps Helidon's default answer. Pass to
+     * {@code WebServer.builder().directHandlers(...)}.
+     *
+     * @return the direct handlers
+     */
+    public static DirectHandlers directHandlers() {
+        DirectHandler defaults = DirectHandler.defaultHandler();
+        DirectHandler internalError = (request, eventType, defaultStatus, headers, message) ->
+                unparsed(request) ? badRequest(headers)
+                        : defaults.handle(request, eventType, defaultStatus, headers, message);
+        return DirectHandlers.builder().addHandler(DirectHandler.EventType.INTERNAL_ERROR, internalError).build();
+    }
+
+    /** @return whether a failure came before Helidon had parsed the request line */
+    static boolean unparsed(DirectHandler.TransportRequest request) {
+        return request == null || request == DirectHandler.TransportRequest.empty() || request.method() == null
+                || request.method().isEmpty();
+    }
+
+    private static DirectHandler.TransportResponse badRequest(ServerResponseHeaders headers) {
+        return DirectHandler.TransportResponse.builder()
+                .status(Status.BAD_REQUEST_400)
+                .headers(headers)
+                .header(HeaderNames.CONTENT_TYPE, "application/json")
+                .keepAlive(false)
+                .entity(Json.bytes(Responses.errorBody("invalid_request",
+                        "the request line or a header is not valid HTTP", null)))
+                .build();
     }
 
     /**

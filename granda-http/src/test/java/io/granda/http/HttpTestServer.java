@@ -29,6 +29,7 @@ final class HttpTestServer implements AutoCloseable {
                 .port(0)
                 .shutdownHook(false)
                 .maxPayloadSize(GrandaOptions.DEFAULT_MAX_PAYLOAD_BYTES + 1024L * 1024)
+                .directHandlers(GrandaHttp.directHandlers())
                 .routing(r -> GrandaHttp.notFoundFallback(GrandaHttp.mount(r, granda, config)))
                 .build()
                 .start();

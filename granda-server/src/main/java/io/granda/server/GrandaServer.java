@@ -127,6 +127,8 @@ public final class GrandaServer implements AutoCloseable {
                     .port(config.port())
                     // We stop the server ourselves, after calls under way have finished.
                     .shutdownHook(false)
+                    // JSON 400, not Helidon's 500, for a request line it cannot parse (see GrandaHttp.directHandlers).
+                    .directHandlers(GrandaHttp.directHandlers())
                     // The largest body any handler takes: a call's payload, or a source upload (archive + spec).
                     // Each handler enforces its own limit with a JSON 413; this only stops what no handler would take.
                     .maxPayloadSize(Math.max((long) config.maxPayloadBytes(),

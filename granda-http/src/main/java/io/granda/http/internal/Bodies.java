@@ -1,5 +1,6 @@
 package io.granda.http.internal;
 
+import io.helidon.common.buffers.DataReader;
 import io.helidon.http.HttpMediaType;
 import io.helidon.webserver.http.ServerRequest;
 
@@ -47,9 +48,16 @@ public final class Bodies {
                 out.write(buffer, 0, n);
             }
             return out.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        } catch (IOException | UncheckedIOException | DataReader.InsufficientDataAvailableException e) {
+            // The client closed or broke the connection in the middle of its body (a chunk cut short, fewer bytes
+            // than its Content-Length): its mistake, not ours. The answer may not reach it, but it must not be a 500.
+            throw incomplete(what);
         }
+    }
+
+    private static ApiException incomplete(String what) {
+        return ApiException.badRequest("incomplete_body", null,
+                what + " ended before it was complete (connection closed in the middle of the body)");
     }
 
     private static ApiException tooLarge(String what, long size, int maxBytes) {
@@ -59,13 +67,33 @@ public final class Bodies {
     }
 
     /**
+     * The request's media type without parameters. Helidon parses Content-Type lazily and throws its own
+     * {@code BadRequestException} for one it cannot parse (empty, {@code /}, {@code application/}); that must be the
+     * client's 415, not a 500.
+     *
+     * @param req the request
+     * @return the media type, e.g. {@code application/json}; empty when there is no Content-Type
+     * @throws ApiException 415 {@code unsupported_media_type} when the Content-Type is no media type
+     */
+    public static String mediaType(ServerRequest req) {
+        Optional<HttpMediaType> type;
+        try {
+            type = req.headers().contentType();
+        } catch (RuntimeException e) {
+            String raw = req.headers().first(io.helidon.http.HeaderNames.CONTENT_TYPE).orElse("");
+            throw new ApiException(415, "unsupported_media_type", null,
+                    "Content-Type '" + raw + "' is not a media type");
+        }
+        return type.map(t -> t.mediaType().text()).orElse("");
+    }
+
+    /**
      * @param req      the request
      * @param expected the media type required, e.g. {@code application/json}
      * @throws ApiException 415 {@code unsupported_media_type} when the request's Content-Type is another
      */
     public static void requireContentType(ServerRequest req, String expected) {
-        Optional<HttpMediaType> type = req.headers().contentType();
-        String actual = type.map(t -> t.mediaType().text()).orElse("");
+        String actual = mediaType(req);
         if (!expected.equalsIgnoreCase(actual)) {
             throw new ApiException(415, "unsupported_media_type", null,
                     "Content-Type must be " + expected + (actual.isEmpty() ? " (none was sent)" : ", not " + actual));

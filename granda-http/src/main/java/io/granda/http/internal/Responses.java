@@ -17,6 +17,7 @@ import io.granda.core.RuntimeUnavailableException;
 import io.granda.core.StoreException;
 import io.granda.core.build.BuildFailedException;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.HttpException;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.ServerResponse;
@@ -80,6 +81,12 @@ public final class Responses {
                 body.put("log", failed.log());
             }
             json(res, status, body);
+            return;
+        }
+        if (failure instanceof HttpException e && e.status().code() < 500) {
+            // Helidon's own refusal of the request, raised lazily while a handler reads it (a header it cannot parse).
+            json(res, e.status().code(), errorBody(e.status().code() == 400 ? "invalid_request" : "http_error",
+                    e.getMessage(), null));
             return;
         }
         if (failure instanceof IllegalArgumentException e) {
