@@ -8,7 +8,10 @@ import com.github.dockerjava.api.exception.DockerException;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Bind;
 import com.github.dockerjava.api.model.Container;
+import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.LogConfig;
+import com.github.dockerjava.api.model.Ulimit;
 import com.github.dockerjava.api.model.PullResponseItem;
 import com.github.dockerjava.api.model.Version;
 import com.github.dockerjava.api.model.Volume;
@@ -404,11 +407,8 @@ public final class DockerBackend implements Backend, ImageBuilder {
                 // StdinOnce: the engine ends the process's stdin when our attach half-closes.
                 .withStdinOpen(true)
                 .withStdInOnce(true)
-                .withHostConfig(HostConfig.newHostConfig()
-                        .withMemory(memory)
-                        // Equal to the memory limit: no swap, so a hog meets the OOM killer instead of crawling.
-                        .withMemorySwap(memory)
-                        .withNetworkMode(config.networkMode()));
+                .withHostConfig(hostConfig(memory));
+        applyUser(cmd);
         if (fitsInOneArgument(request.payload())) {
             // As the original Granda: an empty payload leaves the image's CMD alone.
             cmd.withCmd(new String(request.payload(), StandardCharsets.UTF_8));
@@ -603,7 +603,8 @@ public final class DockerBackend implements Backend, ImageBuilder {
         Path socket = socketOf(spec.instanceId());
         Path dir;
         try {
-            dir = runDirectory.createInstanceDirectory(spec.instanceId());
+            dir = runDirectory.createInstanceDirectory(spec.instanceId(),
+                    config.hardening().numericUid(), config.hardening().numericGid());
         } catch (IOException e) {
             throw new BackendUnavailableException("cannot make the directory of instance " + spec.instanceId()
                     + " under " + runDirectory.root() + ": " + e.getMessage(), e);
@@ -682,6 +683,50 @@ public final class DockerBackend implements Backend, ImageBuilder {
         return socket;
     }
 
+    /**
+     * The host config of every container, run mode and hot mode: the network mode, the memory limit with no swap and
+     * the lock-down of {@link DockerBackendConfig.Hardening}.
+     */
+    HostConfig hostConfig(long memory) {
+        DockerBackendConfig.Hardening h = config.hardening();
+        HostConfig host = HostConfig.newHostConfig()
+                .withMemory(memory)
+                // Equal to the memory limit: no swap, so a hog meets the OOM killer instead of crawling.
+                .withMemorySwap(memory)
+                .withNetworkMode(config.networkMode())
+                .withLogConfig(new LogConfig(LogConfig.LoggingType.JSON_FILE,
+                        Map.of("max-size", h.logMaxSize(), "max-file", Integer.toString(h.logMaxFiles()))));
+        if (h.readOnlyRootfs()) {
+            host.withReadonlyRootfs(true);
+        }
+        if (h.tmpSizeMb() > 0) {
+            host.withTmpFs(Map.of("/tmp", h.tmpOptions()));
+        }
+        if (h.dropAllCapabilities()) {
+            host.withCapDrop(Capability.ALL);
+        }
+        if (h.noNewPrivileges()) {
+            host.withSecurityOpts(List.of("no-new-privileges"));
+        }
+        if (h.pidsLimit() > 0) {
+            host.withPidsLimit(h.pidsLimit());
+        }
+        if (h.cpus() > 0) {
+            host.withNanoCPUs(Math.round(h.cpus() * 1_000_000_000d));
+        }
+        if (h.nofileLimit() > 0) {
+            host.withUlimits(List.of(new Ulimit("nofile", h.nofileLimit(), h.nofileLimit())));
+        }
+        return host;
+    }
+
+    private void applyUser(CreateContainerCmd cmd) {
+        String user = config.hardening().user();
+        if (user != null && !user.isBlank()) {
+            cmd.withUser(user.strip());
+        }
+    }
+
     private String createHot(InstanceSpec spec, Path dir) {
         List<String> env = new ArrayList<>(spec.env().size() + 4);
         // A function's env cannot redirect the socket or fake its identity: a C getenv() takes the first of two.
@@ -708,11 +753,10 @@ public final class DockerBackend implements Backend, ImageBuilder {
                 .withTty(false)
                 .withStdinOpen(false)
                 .withAttachStdin(false)
-                .withHostConfig(HostConfig.newHostConfig()
-                        .withMemory(memory)
-                        .withMemorySwap(memory)
-                        .withNetworkMode(config.networkMode())
+                .withHostConfig(hostConfig(memory)
+                        // The only bind mount there is: never the Docker socket.
                         .withBinds(new Bind(dir.toString(), new Volume(INSTANCE_MOUNT))));
+        applyUser(cmd);
         try {
             String id = cmd.exec().getId();
             LOG.atDebug().addKeyValue("container", shortId(id)).addKeyValue("function", spec.functionName())

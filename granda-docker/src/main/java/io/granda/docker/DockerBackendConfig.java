@@ -39,6 +39,8 @@ import java.util.regex.Pattern;
  *                        {@code <runDirectory>/<26-character id>/fn.sock} fits a unix socket address
  *                        ({@value #MAX_SOCKET_PATH_BYTES} bytes). The engine must see the same file system, i.e.
  *                        run on this host
+ * @param hardening       how every container (run mode and hot mode) is locked down; default
+ *                        {@link Hardening#DEFAULTS}
  */
 public record DockerBackendConfig(
         String dockerHost,
@@ -49,7 +51,157 @@ public record DockerBackendConfig(
         Duration pullTimeout,
         Duration teardownTimeout,
         String networkMode,
-        Path runDirectory) {
+        Path runDirectory,
+        Hardening hardening) {
+
+    /**
+     * The lock-down every container gets, run mode and hot mode alike. The Docker socket is never mounted into a
+     * container, whatever this says: the only bind mount is a hot instance's own directory.
+     *
+     * @param user                the user the function's process runs as, {@code uid[:gid]} or a name the image
+     *                            knows (default {@value #DEFAULT_USER}, "nobody"); blank: the image's own
+     *                            {@code USER}, for images whose entrypoint needs root. A numeric uid also owns hot
+     *                            instances' directories
+     * @param readOnlyRootfs      whether the image's file system is read-only (default true); only {@code /tmp}
+     *                            and a hot instance's {@code /granda} are writable
+     * @param tmpSizeMb           size of the tmpfs mounted at {@code /tmp} in MiB (default 64); 0: none (then, with
+     *                            a read-only root file system, nothing but {@code /granda} is writable)
+     * @param tmpNoexec           whether {@code /tmp} is mounted {@code noexec} (default true; always
+     *                            {@code rw,nosuid,nodev})
+     * @param dropAllCapabilities whether every Linux capability is dropped ({@code --cap-drop ALL}, default true)
+     * @param noNewPrivileges     whether setuid binaries and file capabilities are disarmed
+     *                            ({@code --security-opt no-new-privileges}, default true)
+     * @param pidsLimit           most processes and threads a container may have (default 128); 0: no limit
+     * @param cpus                CPUs a container may use ({@code --cpus}, default 1.0); 0: no limit
+     * @param nofileLimit         open files per process ({@code --ulimit nofile}, soft and hard, default 1024); 0:
+     *                            the engine's default
+     * @param logMaxSize          the {@code json-file} log's size limit (default {@value #DEFAULT_LOG_MAX_SIZE}),
+     *                            a number with {@code k}, {@code m} or {@code g}
+     * @param logMaxFiles         log files kept (default 1)
+     */
+    public record Hardening(
+            String user,
+            boolean readOnlyRootfs,
+            int tmpSizeMb,
+            boolean tmpNoexec,
+            boolean dropAllCapabilities,
+            boolean noNewPrivileges,
+            long pidsLimit,
+            double cpus,
+            long nofileLimit,
+            String logMaxSize,
+            int logMaxFiles) {
+
+        /** "nobody" on most distributions; numeric, so that images without {@code /etc/passwd} can use it. */
+        public static final String DEFAULT_USER = "65534:65534";
+
+        /** The log size limit by default. */
+        public static final String DEFAULT_LOG_MAX_SIZE = "1m";
+
+        /** The defaults described on the record. */
+        public static final Hardening DEFAULTS = new Hardening(DEFAULT_USER, true, 64, true, true, true, 128, 1.0,
+                1024, DEFAULT_LOG_MAX_SIZE, 1);
+
+        /** None of it: the engine's defaults and the image's user. Only for trusted functions. */
+        public static final Hardening NONE = new Hardening("", false, 0, false, false, false, 0, 0, 0,
+                DEFAULT_LOG_MAX_SIZE, 1);
+
+        private static final Pattern LOG_SIZE = Pattern.compile("[1-9][0-9]{0,9}[kmg]");
+
+        /** @return a copy running as another user; blank for the image's own */
+        public Hardening withUser(String u) {
+            return new Hardening(u, readOnlyRootfs, tmpSizeMb, tmpNoexec, dropAllCapabilities, noNewPrivileges,
+                    pidsLimit, cpus, nofileLimit, logMaxSize, logMaxFiles);
+        }
+
+        /** @return a copy with or without a read-only root file system */
+        public Hardening withReadOnlyRootfs(boolean readOnly) {
+            return new Hardening(user, readOnly, tmpSizeMb, tmpNoexec, dropAllCapabilities, noNewPrivileges,
+                    pidsLimit, cpus, nofileLimit, logMaxSize, logMaxFiles);
+        }
+
+        /** @return a copy with another {@code /tmp} */
+        public Hardening withTmp(int sizeMb, boolean noexec) {
+            return new Hardening(user, readOnlyRootfs, sizeMb, noexec, dropAllCapabilities, noNewPrivileges,
+                    pidsLimit, cpus, nofileLimit, logMaxSize, logMaxFiles);
+        }
+
+        /** @return a copy with capabilities and no-new-privileges set so */
+        public Hardening withPrivileges(boolean dropAll, boolean noNew) {
+            return new Hardening(user, readOnlyRootfs, tmpSizeMb, tmpNoexec, dropAll, noNew, pidsLimit, cpus,
+                    nofileLimit, logMaxSize, logMaxFiles);
+        }
+
+        /** @return a copy with other process, CPU and open-file limits (0: none) */
+        public Hardening withLimits(long pids, double cpuCount, long nofile) {
+            return new Hardening(user, readOnlyRootfs, tmpSizeMb, tmpNoexec, dropAllCapabilities, noNewPrivileges,
+                    pids, cpuCount, nofile, logMaxSize, logMaxFiles);
+        }
+
+        /** @return a copy with other log limits */
+        public Hardening withLog(String maxSize, int maxFiles) {
+            return new Hardening(user, readOnlyRootfs, tmpSizeMb, tmpNoexec, dropAllCapabilities, noNewPrivileges,
+                    pidsLimit, cpus, nofileLimit, maxSize, maxFiles);
+        }
+
+        /** @return the numeric uid of {@link #user()}, or -1 when it is blank or a name */
+        int numericUid() {
+            return numericPart(0);
+        }
+
+        /** @return the numeric gid of {@link #user()} ({@code uid:gid}), the uid when none is given, or -1 */
+        int numericGid() {
+            int gid = numericPart(1);
+            return gid >= 0 ? gid : (user != null && user.strip().contains(":") ? -1 : numericUid());
+        }
+
+        private int numericPart(int index) {
+            if (user == null || user.isBlank()) {
+                return -1;
+            }
+            String[] parts = user.strip().split(":", -1);
+            if (index >= parts.length) {
+                return -1;
+            }
+            try {
+                return Integer.parseInt(parts[index]);
+            } catch (NumberFormatException e) {
+                return -1;
+            }
+        }
+
+        /**
+         * @return the tmpfs options of {@code /tmp}; {@code mode=1777} as on every distribution, so that any user can
+         *         write there (the engine copies up an image's own {@code /tmp} and keeps its mode, though)
+         */
+        String tmpOptions() {
+            return "rw,nosuid,nodev" + (tmpNoexec ? ",noexec" : "") + ",size=" + tmpSizeMb + "m,mode=1777";
+        }
+
+        void check(List<String> problems) {
+            if (user != null && !user.isBlank() && !user.strip().matches("[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?")) {
+                problems.add("hardening.user '" + user + "' must be uid[:gid] or a user name (blank: the image's)");
+            }
+            if (tmpSizeMb < 0) {
+                problems.add("hardening.tmpSizeMb must be 0 (no /tmp) or more, was " + tmpSizeMb);
+            }
+            if (pidsLimit < 0) {
+                problems.add("hardening.pidsLimit must be 0 (no limit) or more, was " + pidsLimit);
+            }
+            if (!(cpus >= 0) || Double.isInfinite(cpus)) {
+                problems.add("hardening.cpus must be 0 (no limit) or more, was " + cpus);
+            }
+            if (nofileLimit < 0) {
+                problems.add("hardening.nofileLimit must be 0 (the engine's default) or more, was " + nofileLimit);
+            }
+            if (logMaxSize == null || !LOG_SIZE.matcher(logMaxSize).matches()) {
+                problems.add("hardening.logMaxSize '" + logMaxSize + "' must be a number with k, m or g, e.g. 1m");
+            }
+            if (logMaxFiles < 1) {
+                problems.add("hardening.logMaxFiles must be at least 1, was " + logMaxFiles);
+            }
+        }
+    }
 
     /** The engine's address when {@code DOCKER_HOST} is not set. */
     public static final String DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
@@ -79,7 +231,7 @@ public record DockerBackendConfig(
     public static DockerBackendConfig defaults(String ownerId) {
         return new DockerBackendConfig(defaultDockerHost(), ownerId, 100, Duration.ofSeconds(5),
                 Duration.ofSeconds(60), Duration.ofMinutes(5), Duration.ofSeconds(10), DEFAULT_NETWORK_MODE,
-                defaultRunDirectory(ownerId));
+                defaultRunDirectory(ownerId), Hardening.DEFAULTS);
     }
 
     /**
@@ -111,43 +263,49 @@ public record DockerBackendConfig(
     /** @return a copy talking to another engine */
     public DockerBackendConfig withDockerHost(String host) {
         return new DockerBackendConfig(host, ownerId, maxConnections, connectTimeout, responseTimeout, pullTimeout,
-                teardownTimeout, networkMode, runDirectory);
+                teardownTimeout, networkMode, runDirectory, hardening);
     }
 
     /** @return a copy with another connection pool size */
     public DockerBackendConfig withMaxConnections(int connections) {
         return new DockerBackendConfig(dockerHost, ownerId, connections, connectTimeout, responseTimeout,
-                pullTimeout, teardownTimeout, networkMode, runDirectory);
+                pullTimeout, teardownTimeout, networkMode, runDirectory, hardening);
     }
 
     /** @return a copy with other connect and response timeouts */
     public DockerBackendConfig withTimeouts(Duration connect, Duration response) {
         return new DockerBackendConfig(dockerHost, ownerId, maxConnections, connect, response, pullTimeout,
-                teardownTimeout, networkMode, runDirectory);
+                teardownTimeout, networkMode, runDirectory, hardening);
     }
 
     /** @return a copy with another pull timeout */
     public DockerBackendConfig withPullTimeout(Duration timeout) {
         return new DockerBackendConfig(dockerHost, ownerId, maxConnections, connectTimeout, responseTimeout, timeout,
-                teardownTimeout, networkMode, runDirectory);
+                teardownTimeout, networkMode, runDirectory, hardening);
     }
 
     /** @return a copy with another teardown timeout */
     public DockerBackendConfig withTeardownTimeout(Duration timeout) {
         return new DockerBackendConfig(dockerHost, ownerId, maxConnections, connectTimeout, responseTimeout,
-                pullTimeout, timeout, networkMode, runDirectory);
+                pullTimeout, timeout, networkMode, runDirectory, hardening);
     }
 
     /** @return a copy with another network mode */
     public DockerBackendConfig withNetworkMode(String mode) {
         return new DockerBackendConfig(dockerHost, ownerId, maxConnections, connectTimeout, responseTimeout,
-                pullTimeout, teardownTimeout, mode, runDirectory);
+                pullTimeout, teardownTimeout, mode, runDirectory, hardening);
     }
 
     /** @return a copy whose hot instances get their directories under another run directory */
     public DockerBackendConfig withRunDirectory(Path directory) {
         return new DockerBackendConfig(dockerHost, ownerId, maxConnections, connectTimeout, responseTimeout,
-                pullTimeout, teardownTimeout, networkMode, directory);
+                pullTimeout, teardownTimeout, networkMode, directory, hardening);
+    }
+
+    /** @return a copy whose containers are locked down so */
+    public DockerBackendConfig withHardening(Hardening h) {
+        return new DockerBackendConfig(dockerHost, ownerId, maxConnections, connectTimeout, responseTimeout,
+                pullTimeout, teardownTimeout, networkMode, runDirectory, h);
     }
 
     /**
@@ -174,6 +332,11 @@ public record DockerBackendConfig(
             problems.add("networkMode must not be blank (use \"none\" for no network)");
         }
         checkRunDirectory(problems);
+        if (hardening == null) {
+            problems.add("hardening must be set (e.g. Hardening.DEFAULTS)");
+        } else {
+            hardening.check(problems);
+        }
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException("invalid Docker backend config: " + String.join("; ", problems));
         }

@@ -24,6 +24,11 @@ import java.util.Map;
  *   <li>{@value #NETWORK_MODE}: the containers' network mode (default {@code none})</li>
  *   <li>{@value #RUN_DIRECTORY}: the absolute directory under which hot instances get their socket directories
  *       (default {@code ${java.io.tmpdir}/granda-<ownerId>})</li>
+ *   <li>the lock-down of every container ({@link DockerBackendConfig.Hardening}): {@value #USER} ({@code uid[:gid]}
+ *       or a name; blank: the image's own user), {@value #READ_ONLY_ROOTFS}, {@value #TMP_SIZE_MB} (0: no tmpfs),
+ *       {@value #TMP_NOEXEC}, {@value #CAP_DROP_ALL}, {@value #NO_NEW_PRIVILEGES} ({@code true}/{@code false}),
+ *       {@value #PIDS_LIMIT}, {@value #CPUS}, {@value #NOFILE_LIMIT} (0: no limit), {@value #LOG_MAX_SIZE},
+ *       {@value #LOG_MAX_FILES}</li>
  * </ul>
  * Defaults are those of {@link DockerBackendConfig#defaults(String)}.
  */
@@ -45,6 +50,29 @@ public final class DockerBackendProvider implements BackendProvider {
     public static final String NETWORK_MODE = "docker.network-mode";
     /** Setting: the directory under which hot instances get their socket directories. */
     public static final String RUN_DIRECTORY = "docker.run-directory";
+
+    /** Setting: the user functions run as; blank for the image's own. */
+    public static final String USER = "docker.user";
+    /** Setting: whether the root file system is read-only. */
+    public static final String READ_ONLY_ROOTFS = "docker.read-only-rootfs";
+    /** Setting: the size of the {@code /tmp} tmpfs in MiB; 0 for none. */
+    public static final String TMP_SIZE_MB = "docker.tmp-size-mb";
+    /** Setting: whether {@code /tmp} is {@code noexec}. */
+    public static final String TMP_NOEXEC = "docker.tmp-noexec";
+    /** Setting: whether every capability is dropped. */
+    public static final String CAP_DROP_ALL = "docker.cap-drop-all";
+    /** Setting: whether {@code no-new-privileges} is set. */
+    public static final String NO_NEW_PRIVILEGES = "docker.no-new-privileges";
+    /** Setting: most processes per container; 0 for no limit. */
+    public static final String PIDS_LIMIT = "docker.pids-limit";
+    /** Setting: CPUs per container, e.g. {@code 0.5}; 0 for no limit. */
+    public static final String CPUS = "docker.cpus";
+    /** Setting: open files per process; 0 for the engine's default. */
+    public static final String NOFILE_LIMIT = "docker.nofile-limit";
+    /** Setting: the container log's size limit, e.g. {@code 1m}. */
+    public static final String LOG_MAX_SIZE = "docker.log-max-size";
+    /** Setting: container log files kept. */
+    public static final String LOG_MAX_FILES = "docker.log-max-files";
 
     /** For {@link java.util.ServiceLoader}. */
     public DockerBackendProvider() {
@@ -103,7 +131,64 @@ public final class DockerBackendProvider implements BackendProvider {
                 throw new IllegalArgumentException(RUN_DIRECTORY + " must be a path, was '" + runDirectory + "'", e);
             }
         }
+        c = c.withHardening(hardening(settings, c.hardening()));
         return c.validate();
+    }
+
+    private static DockerBackendConfig.Hardening hardening(Map<String, String> settings,
+                                                           DockerBackendConfig.Hardening h) {
+        String user = settings.get(USER);
+        if (user != null) {
+            h = h.withUser(user.strip());
+        }
+        h = h.withReadOnlyRootfs(bool(settings, READ_ONLY_ROOTFS, h.readOnlyRootfs()));
+        h = h.withTmp((int) whole(settings, TMP_SIZE_MB, h.tmpSizeMb()), bool(settings, TMP_NOEXEC, h.tmpNoexec()));
+        h = h.withPrivileges(bool(settings, CAP_DROP_ALL, h.dropAllCapabilities()),
+                bool(settings, NO_NEW_PRIVILEGES, h.noNewPrivileges()));
+        double cpus = h.cpus();
+        String rawCpus = settings.get(CPUS);
+        if (rawCpus != null && !rawCpus.isBlank()) {
+            try {
+                cpus = Double.parseDouble(rawCpus.strip());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(CPUS + " must be a number such as 0.5 or 2, was '" + rawCpus + "'",
+                        e);
+            }
+        }
+        h = h.withLimits(whole(settings, PIDS_LIMIT, h.pidsLimit()), cpus,
+                whole(settings, NOFILE_LIMIT, h.nofileLimit()));
+        String logSize = settings.get(LOG_MAX_SIZE);
+        h = h.withLog(logSize == null || logSize.isBlank() ? h.logMaxSize() : logSize.strip().toLowerCase(Locale.ROOT),
+                (int) whole(settings, LOG_MAX_FILES, h.logMaxFiles()));
+        return h;
+    }
+
+    private static boolean bool(Map<String, String> settings, String key, boolean fallback) {
+        String raw = settings.get(key);
+        if (raw == null || raw.isBlank()) {
+            return fallback;
+        }
+        return switch (raw.strip().toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "on" -> true;
+            case "false", "no", "off" -> false;
+            default -> throw new IllegalArgumentException(key + " must be true or false, was '" + raw + "'");
+        };
+    }
+
+    private static long whole(Map<String, String> settings, String key, long fallback) {
+        String raw = settings.get(key);
+        if (raw == null || raw.isBlank()) {
+            return fallback;
+        }
+        try {
+            long v = Long.parseLong(raw.strip());
+            if (v > Integer.MAX_VALUE) {
+                throw new NumberFormatException();
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " must be a whole number, was '" + raw + "'", e);
+        }
     }
 
     private static Duration duration(Map<String, String> settings, String key, Duration fallback) {

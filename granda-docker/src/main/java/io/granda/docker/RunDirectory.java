@@ -26,8 +26,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>The run directory is {@code 0700}, owned by this process's user and marked as Granda's by a file
  * ({@value #MARKER}) holding the owner id; only then does this class delete anything in it, so a run directory
  * configured by mistake as an existing directory ({@code /tmp}, a home directory) is refused instead of emptied.
- * Instance directories are {@code 0777}: a container whose user is not root must be able to create its socket there,
- * and the run directory's {@code 0700} already keeps other users of the host out.
+ * Instance directories belong to the container's user with mode {@code 0700} when its uid is known and this process
+ * may give them away (it runs as root); else they are {@code 0777}: a container whose user is not root must be able
+ * to create its socket there, and the run directory's {@code 0700} already keeps other users of the host out.
  *
  * <p>Deleting never follows symbolic links (a container may plant one in its directory). Thread-safe.
  */
@@ -69,6 +70,21 @@ final class RunDirectory {
      * @throws IOException when the run directory is not usable (the message says why) or the directory cannot be made
      */
     Path createInstanceDirectory(String instanceId) throws IOException {
+        return createInstanceDirectory(instanceId, -1, -1);
+    }
+
+    /**
+     * Creates the instance's private directory, first creating the run directory if needed. A leftover directory of
+     * the same name is replaced. When {@code uid} is given and this process may hand the directory to it (it runs as
+     * root, or as that uid), the directory is {@code 0700} owned by {@code uid:gid}, the container's user; else it
+     * is {@code 0777}, and the run directory's {@code 0700} keeps the host's other users out.
+     *
+     * @param uid the container's numeric uid, or -1 when unknown (the image's own user, or a name)
+     * @param gid the container's numeric gid, or -1 for the uid
+     * @return the new, empty directory
+     * @throws IOException when the run directory is not usable (the message says why) or the directory cannot be made
+     */
+    Path createInstanceDirectory(String instanceId, int uid, int gid) throws IOException {
         ensureRoot();
         Path dir = instanceDirectory(instanceId);
         try {
@@ -83,8 +99,25 @@ final class RunDirectory {
             Files.createDirectory(dir);
         }
         // Set after creation: the mode given to mkdir is cut by the process's umask.
-        Files.setPosixFilePermissions(dir, EVERYONE);
+        if (uid >= 0 && giveTo(dir, uid, gid)) {
+            Files.setPosixFilePermissions(dir, OWNER_ONLY);
+        } else {
+            Files.setPosixFilePermissions(dir, EVERYONE);
+        }
         return dir;
+    }
+
+    private static boolean giveTo(Path dir, int uid, int gid) {
+        try {
+            Files.setAttribute(dir, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
+            Files.setAttribute(dir, "unix:gid", gid >= 0 ? gid : uid, LinkOption.NOFOLLOW_LINKS);
+            return true;
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            // Not root: an unprivileged process cannot give a directory away.
+            LOG.atDebug().addKeyValue("directory", dir).addKeyValue("uid", uid).addKeyValue("reason", e.toString())
+                    .log("cannot give the instance directory to the container's user; making it 0777");
+            return false;
+        }
     }
 
     /**

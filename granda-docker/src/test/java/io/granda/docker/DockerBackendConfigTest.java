@@ -27,11 +27,14 @@ class DockerBackendConfigTest {
     @Test
     void validateNamesEveryProblem() {
         DockerBackendConfig c = new DockerBackendConfig("http://localhost:2375", " ", 0, Duration.ZERO,
-                Duration.ofSeconds(-1), null, Duration.ofSeconds(1), "", Path.of("relative"));
+                Duration.ofSeconds(-1), null, Duration.ofSeconds(1), "", Path.of("relative"),
+                new DockerBackendConfig.Hardening("a b", true, -1, true, true, true, -1, -1, -1, "1x", 0));
 
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, c::validate);
         for (String name : new String[] {"dockerHost", "ownerId", "maxConnections", "connectTimeout",
-                "responseTimeout", "pullTimeout", "networkMode", "runDirectory"}) {
+                "responseTimeout", "pullTimeout", "networkMode", "runDirectory", "hardening.user", "hardening.tmpSizeMb",
+                "hardening.pidsLimit", "hardening.cpus", "hardening.nofileLimit", "hardening.logMaxSize",
+                "hardening.logMaxFiles"}) {
             assertTrue(e.getMessage().contains(name), name + " missing from: " + e.getMessage());
         }
     }
@@ -70,7 +73,44 @@ class DockerBackendConfigTest {
 
         assertEquals(new DockerBackendConfig("tcp://localhost:2375", "n", 12, Duration.ofMillis(500),
                 Duration.ofSeconds(45), Duration.ofMinutes(2), Duration.ofSeconds(7), "bridge",
-                Path.of("/run/granda-n")), c);
+                Path.of("/run/granda-n"), DockerBackendConfig.Hardening.DEFAULTS), c);
+    }
+
+    @Test
+    void hardeningIsOnByDefaultAndEachPartCanBeChanged() {
+        DockerBackendConfig.Hardening d = DockerBackendConfig.defaults("n").hardening();
+        assertEquals(new DockerBackendConfig.Hardening("65534:65534", true, 64, true, true, true, 128, 1.0, 1024,
+                "1m", 1), d);
+        assertEquals(65534, d.numericUid());
+        assertEquals(65534, d.numericGid());
+        assertEquals("rw,nosuid,nodev,noexec,size=64m,mode=1777", d.tmpOptions());
+
+        DockerBackendConfig c = DockerBackendProvider.config("n", Map.ofEntries(
+                Map.entry(DockerBackendProvider.USER, " "),
+                Map.entry(DockerBackendProvider.READ_ONLY_ROOTFS, "false"),
+                Map.entry(DockerBackendProvider.TMP_SIZE_MB, "16"),
+                Map.entry(DockerBackendProvider.TMP_NOEXEC, "no"),
+                Map.entry(DockerBackendProvider.CAP_DROP_ALL, "off"),
+                Map.entry(DockerBackendProvider.NO_NEW_PRIVILEGES, "false"),
+                Map.entry(DockerBackendProvider.PIDS_LIMIT, "0"),
+                Map.entry(DockerBackendProvider.CPUS, "0.5"),
+                Map.entry(DockerBackendProvider.NOFILE_LIMIT, "4096"),
+                Map.entry(DockerBackendProvider.LOG_MAX_SIZE, "10M"),
+                Map.entry(DockerBackendProvider.LOG_MAX_FILES, "3")));
+        assertEquals(new DockerBackendConfig.Hardening("", false, 16, false, false, false, 0, 0.5, 4096, "10m", 3),
+                c.hardening());
+        assertEquals(-1, c.hardening().numericUid());
+        assertEquals("1000", DockerBackendProvider.config("n", Map.of(DockerBackendProvider.USER, "1000"))
+                .hardening().user());
+        assertEquals(1000, DockerBackendProvider.config("n", Map.of(DockerBackendProvider.USER, "1000"))
+                .hardening().numericGid());
+
+        for (String[] bad : new String[][] {{DockerBackendProvider.CPUS, "lots"},
+                {DockerBackendProvider.READ_ONLY_ROOTFS, "maybe"}, {DockerBackendProvider.PIDS_LIMIT, "-1"},
+                {DockerBackendProvider.LOG_MAX_SIZE, "big"}, {DockerBackendProvider.USER, "a b"}}) {
+            assertThrows(IllegalArgumentException.class,
+                    () -> DockerBackendProvider.config("n", Map.of(bad[0], bad[1])), bad[0]);
+        }
     }
 
     @Test

@@ -91,10 +91,78 @@ class DockerBackendTest extends RunOnceBackendContract {
             assertEquals(48L * 1024 * 1024, host.getMemory());
             assertEquals(48L * 1024 * 1024, host.getMemorySwap(), "no swap");
             assertTrue(List.of(c.getConfig().getEnv()).contains("SCRIPT=sleep 3; echo done"));
+            HardeningAssertions.assertHardenedByDefault(c);
 
             RunOnceResult r = call.get(30, TimeUnit.SECONDS);
             assertExited(r, 0);
             assertEquals("done\n", stdout(r));
+        }
+    }
+
+    @Test
+    void theRootFileSystemIsReadOnly() {
+        RunOnceResult r = script("echo x > /x 2>&1 && echo wrote; echo x > /bin/x 2>&1 && echo wrote; echo end").run();
+        assertExited(r, 0);
+        assertEquals("end\n", stdout(r), r.stderrTail());
+        assertTrue(r.stderrTail().contains("Read-only file system"), r.stderrTail());
+    }
+
+    @Test
+    void tmpIsWritableUpToItsSize() {
+        RunOnceResult r = script("echo hi > /tmp/a && cat /tmp/a"
+                + "; dd if=/dev/zero of=/tmp/fits bs=1M count=32 2>/dev/null && echo fits; rm -f /tmp/fits"
+                + "; if dd if=/dev/zero of=/tmp/big bs=1M count=80 2>/dev/null; then echo big; else echo full; fi")
+                .memoryMb(256).run();
+        assertExited(r, 0);
+        assertEquals("hi\nfits\nfull\n", stdout(r), r.stderrTail());
+    }
+
+    @Test
+    void tmpIsNoexec() {
+        RunOnceResult r = script("cp /bin/busybox /tmp/bb && /tmp/bb true && echo ran || echo refused").run();
+        assertExited(r, 0);
+        assertEquals("refused\n", stdout(r), r.stderrTail());
+    }
+
+    @Test
+    void theFunctionRunsAsNobodyWithNoCapabilitiesAndLimits() {
+        RunOnceResult r = script("id -u; id -g; grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status"
+                + " | tr -s '\\t ' ' '; ulimit -n").run();
+        assertExited(r, 0);
+        assertEquals("65534\n65534\nCapEff: 0000000000000000\nCapBnd: 0000000000000000\nNoNewPrivs: 1\n1024\n",
+                stdout(r), r.stderrTail());
+    }
+
+    @Test
+    void aForkBombIsStoppedByThePidsLimit() {
+        // 500 background sleeps in a subshell, which dies at the first fork refused; then count the processes left
+        // with builtins only (there is no fork to spare), and kill them.
+        RunOnceResult r = script("(i=0; while [ $i -lt 500 ]; do sleep 5 & i=$((i+1)); done) 2>/dev/null"
+                + "; set -- /proc/[0-9]*; echo $#; kill -9 -1 2>/dev/null; true")
+                .timeout(Duration.ofSeconds(20)).run();
+        assertExited(r, 0);
+        int processes = Integer.parseInt(stdout(r).strip());
+        assertTrue(processes > 10 && processes < 200, processes + " processes started");
+        assertTrue(processes <= 128, processes + " processes started, the limit is 128");
+    }
+
+    @Test
+    void thereIsNoNetwork() {
+        RunOnceResult r = script("if nc -w 2 1.1.1.1 80 </dev/null; then echo connected; else echo refused; fi"
+                + "; if nc -w 2 127.0.0.1 80 </dev/null; then echo connected; else echo refused; fi"
+                + "; ls /sys/class/net").run();
+        assertExited(r, 0);
+        assertEquals("refused\nrefused\nlo\n", stdout(r), r.stderrTail());
+    }
+
+    @Test
+    void hardeningCanBeTurnedOffForImagesThatNeedRoot() throws Exception {
+        DockerBackendConfig config = DockerBackendConfig.defaults(OWNER)
+                .withHardening(DockerBackendConfig.Hardening.DEFAULTS.withUser("").withReadOnlyRootfs(false));
+        try (Backend b = new DockerBackend(config)) {
+            RunOnceResult r = b.runOnce(script("id -u; echo x > /x && cat /x").request());
+            assertExited(r, 0);
+            assertEquals("0\nx\n", stdout(r));
         }
     }
 

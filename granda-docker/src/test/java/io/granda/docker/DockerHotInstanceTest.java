@@ -104,12 +104,13 @@ class DockerHotInstanceTest extends HotBackendContract {
         assertTrue(env.contains("GRANDA_REVISION=7"), env.toString());
         assertTrue(env.contains("GRANDA_INSTANCE=" + spec.instanceId), env.toString());
         assertTrue(env.contains("GREETING=hi"), env.toString());
+        HardeningAssertions.assertHardenedByDefault(c);
         assertFalse(Boolean.TRUE.equals(c.getConfig().getTty()), "tty");
         assertFalse(Boolean.TRUE.equals(c.getConfig().getStdinOpen()), "stdin");
     }
 
     @Test
-    void runDirectoryIsPrivateAndInstanceDirectoriesAreOpen() throws IOException {
+    void runDirectoryIsPrivateAndInstanceDirectoriesBelongToTheContainersUser() throws IOException {
         HotInstance hot = instance().start();
 
         Path run = runDirectory();
@@ -117,8 +118,15 @@ class DockerHotInstanceTest extends HotBackendContract {
         assertEquals(OWNER, Files.readString(run.resolve(RunDirectory.MARKER)).strip());
         Path dir = hot.socket().getParent();
         assertEquals(run, dir.getParent());
-        assertEquals("rwxrwxrwx", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir,
-                LinkOption.NOFOLLOW_LINKS)));
+        // Given to the container's user (nobody) when this process may (root), else open to all: the run
+        // directory's 0700 keeps the host's other users out either way.
+        boolean root = Integer.valueOf(0).equals(Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
+        assertEquals(root ? "rwx------" : "rwxrwxrwx", PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS)));
+        if (root) {
+            assertEquals(65534, Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS));
+            assertEquals(65534, Files.getAttribute(dir, "unix:gid", LinkOption.NOFOLLOW_LINKS));
+        }
 
         backend().destroyInstance(hot);
         assertFalse(Files.exists(dir), "instance directory left: " + dir);

@@ -87,7 +87,7 @@ public final class GrandaServer implements AutoCloseable {
         metrics.bindTo(meterRegistry);
         Granda granda;
         try {
-            Map<String, String> backendSettings = new HashMap<>();
+            Map<String, String> backendSettings = new HashMap<>(config.dockerSettings());
             config.dockerHost().ifPresent(h -> backendSettings.put("docker.host", h));
             // Hot instances' sockets live under the data directory, beside the store, not in a shared /tmp.
             backendSettings.put("docker.run-directory", config.dataDir().toAbsolutePath().resolve("run").toString());

@@ -34,6 +34,8 @@ import java.util.Optional;
  * @param runtimeImages     base image candidates by runtime (or runtime.role), overriding the defaults
  * @param metering          prices of calls and GB-seconds, and how long invocation records and aggregates are kept
  * @param metrics           whether to keep Prometheus meters and serve them at {@code GET /metrics} (default true)
+ * @param dockerSettings    further settings of the Docker backend ({@code docker.*}, e.g. {@code docker.pids-limit}),
+ *                          from {@code --docker-settings name=value,...}; empty by default
  */
 public record ServerConfig(
         int port,
@@ -50,7 +52,8 @@ public record ServerConfig(
         BuildOptions build,
         Map<String, List<String>> runtimeImages,
         MeteringOptions metering,
-        boolean metrics) {
+        boolean metrics,
+        Map<String, String> dockerSettings) {
 
     /** One configurable option: flag name, variable name, default, help. */
     record Option(String name, String defaultValue, String help) {
@@ -94,7 +97,9 @@ public record ServerConfig(
                     "days raw invocation records are kept (their per-minute usage aggregates stay)"),
             new Option("aggregate-retention-days",
                     Long.toString(MeteringOptions.DEFAULTS.aggregateRetention().toDays()),
-                    "days per-minute usage aggregates are kept; at least record-retention-days"));
+                    "days per-minute usage aggregates are kept; at least record-retention-days"),
+            new Option("docker-settings", "", "settings of the Docker backend, comma-separated name=value, e.g. "
+                    + "'pids-limit=256,cpus=2,user=' (see docs/configuration.md, \"Container hardening\")"));
 
     /** Longest retention accepted, a hundred years: longer would be forever in all but name. */
     static final int MAX_RETENTION_DAYS = 36_500;
@@ -166,7 +171,29 @@ public record ServerConfig(
                         BuildOptions.DEFAULTS.recentBuilds()),
                 runtimeImages(values.get("runtime-images")),
                 metering(values),
-                booleanValue(values, "metrics"));
+                booleanValue(values, "metrics"),
+                dockerSettings(values.get("docker-settings")));
+    }
+
+    /** Reads {@code name=value,...}; names get the {@code docker.} prefix when they lack it. */
+    static Map<String, String> dockerSettings(String raw) {
+        Map<String, String> settings = new LinkedHashMap<>();
+        if (raw == null || raw.isBlank()) {
+            return Map.of();
+        }
+        for (String pair : raw.split(",")) {
+            if (pair.isBlank()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            if (eq <= 0) {
+                throw new InvalidConfigException("docker-settings must be name=value pairs separated by commas, "
+                        + "e.g. 'pids-limit=256,user=', was '" + raw + "'");
+            }
+            String name = pair.substring(0, eq).strip();
+            settings.put(name.startsWith("docker.") ? name : "docker." + name, pair.substring(eq + 1).strip());
+        }
+        return Map.copyOf(settings);
     }
 
     /** Reads prices and retention; aggregates must outlive the records they were made from. */
