@@ -490,7 +490,7 @@ public final class DockerBackend implements Backend, ImageBuilder {
                 removed.set(remove(id));
                 Duration run = Duration.ofNanos(System.nanoTime() - started);
                 attach.close();
-                boolean drained = joinUninterruptibly(reader, config.teardownTimeout());
+                boolean drained = Threads.joinUninterruptibly(reader, config.teardownTimeout());
                 LOG.atDebug().addKeyValue("container", shortId(id)).addKeyValue("invocation", request.invocationId())
                         .addKeyValue("timeoutMs", request.timeout().toMillis()).log("call timed out");
                 return new RunOnceResult(Termination.TIMED_OUT, InvocationResult.NO_EXIT_CODE,
@@ -569,7 +569,7 @@ public final class DockerBackend implements Backend, ImageBuilder {
                 failure.set(e);
             }
         });
-        if (!joinUninterruptibly(remover, config.teardownTimeout())) {
+        if (!Threads.joinUninterruptibly(remover, config.teardownTimeout())) {
             LOG.atWarn().addKeyValue("container", shortId(id)).addKeyValue("timeout", config.teardownTimeout())
                     .log("container removal timed out; it will be reaped later");
             return false;
@@ -1021,7 +1021,7 @@ public final class DockerBackend implements Backend, ImageBuilder {
         }
         for (Thread remover : removers) {
             // Each removal is bounded by the teardown timeout already; this only waits for them.
-            joinUninterruptibly(remover, config.teardownTimeout().plusSeconds(1));
+            Threads.joinUninterruptibly(remover, config.teardownTimeout().plusSeconds(1));
         }
         int directories = reapDirectories();
         if (removed.get() > 0 || directories > 0) {
@@ -1137,26 +1137,6 @@ public final class DockerBackend implements Backend, ImageBuilder {
     private static boolean joinUntil(Thread thread, long deadlineNanos) throws InterruptedException {
         long remaining = deadlineNanos - System.nanoTime();
         return remaining > 0 ? thread.join(Duration.ofNanos(remaining)) : !thread.isAlive();
-    }
-
-    /** Teardown waits are not cut short by an interrupt; the interrupt is kept for the caller. */
-    private static boolean joinUninterruptibly(Thread thread, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        boolean interrupted = false;
-        try {
-            while (true) {
-                try {
-                    long remaining = deadline - System.nanoTime();
-                    return remaining > 0 ? thread.join(Duration.ofNanos(remaining)) : !thread.isAlive();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
     }
 
     private static void closeQuietly(AutoCloseable closeable) {

@@ -398,7 +398,7 @@ final class DockerImageBuild {
                 }
             }
         });
-        if (!joinUninterruptibly(remover, config.teardownTimeout().plusMillis(500)) || left.get() != null) {
+        if (!Threads.joinUninterruptibly(remover, config.teardownTimeout().plusMillis(500)) || left.get() != null) {
             LOG.atWarn().addKeyValue("tag", request.tag()).addKeyValue("containers", ids)
                     .addKeyValue("timeout", config.teardownTimeout())
                     .log("a build container could not be removed; the engine's own cancellation is all that is left");
@@ -448,7 +448,7 @@ final class DockerImageBuild {
                 LOG.atInfo().addKeyValue("tag", tag).addKeyValue("reason", reason).log("image not removed");
             }
         });
-        if (!joinUninterruptibly(remover, timeout)) {
+        if (!Threads.joinUninterruptibly(remover, timeout)) {
             LOG.atWarn().addKeyValue("tag", tag).addKeyValue("timeout", timeout).log("image removal timed out");
         }
     }
@@ -528,26 +528,6 @@ final class DockerImageBuild {
         }
         String message = root.getMessage();
         return message == null ? root.getClass().getSimpleName() : message;
-    }
-
-    /** Teardown waits are not cut short by an interrupt; the interrupt is kept for the caller. */
-    private static boolean joinUninterruptibly(Thread thread, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        boolean interrupted = false;
-        try {
-            while (true) {
-                try {
-                    long remaining = deadline - System.nanoTime();
-                    return remaining > 0 ? thread.join(Duration.ofNanos(remaining)) : !thread.isAlive();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
     }
 
     private static void closeQuietly(Closeable closeable) {

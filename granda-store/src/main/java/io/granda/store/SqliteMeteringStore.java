@@ -10,7 +10,9 @@ import io.granda.core.UsageSummary;
 import io.granda.core.spi.ComponentHealth;
 import io.granda.core.spi.MeteringStore;
 import io.granda.core.spi.HealthCheck;
+import org.jdbi.v3.core.HandleCallback;
 
+import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -151,14 +153,8 @@ public final class SqliteMeteringStore implements MeteringStore, HealthCheck {
     @Override
     public long purgeRecordsBefore(Instant cutoff) {
         long cutoffUs = EpochMicros.ceilClamped(Objects.requireNonNull(cutoff, "cutoff"));
-        long purged = 0;
-        int chunk;
-        do {
-            chunk = store.write("purge invocation records that started before " + cutoff,
-                    h -> InvocationQueries.purgeRecordsChunk(h, cutoffUs));
-            purged += chunk;
-        } while (chunk == InvocationQueries.PURGE_CHUNK);
-        return purged;
+        return purgeInChunks("purge invocation records that started before " + cutoff,
+                h -> InvocationQueries.purgeRecordsChunk(h, cutoffUs));
     }
 
     /**
@@ -170,11 +166,16 @@ public final class SqliteMeteringStore implements MeteringStore, HealthCheck {
     @Override
     public long purgeAggregatesBefore(Instant cutoff) {
         long cutoffMinuteUs = InvocationQueries.minuteFloor(Objects.requireNonNull(cutoff, "cutoff"));
+        return purgeInChunks("purge usage aggregates of minutes before " + cutoff,
+                h -> InvocationQueries.purgeAggregatesChunk(h, cutoffMinuteUs));
+    }
+
+    /** Runs a chunked delete, one write transaction per chunk, until a chunk comes back short. */
+    private long purgeInChunks(String what, HandleCallback<Integer, SQLException> deleteChunk) {
         long purged = 0;
         int chunk;
         do {
-            chunk = store.write("purge usage aggregates of minutes before " + cutoff,
-                    h -> InvocationQueries.purgeAggregatesChunk(h, cutoffMinuteUs));
+            chunk = store.write(what, deleteChunk);
             purged += chunk;
         } while (chunk == InvocationQueries.PURGE_CHUNK);
         return purged;
