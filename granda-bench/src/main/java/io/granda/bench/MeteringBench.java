@@ -144,7 +144,8 @@ public final class MeteringBench {
                         + warmup + " s warm-up, " + seconds + " s measured");
                 ThroughputRun t = throughput(metering ? onVariant : "off", seconds, warmup);
                 (metering ? on : off).add(t);
-                progress(String.format(Locale.ROOT, "  %,.0f calls/s, %d errors", t.callsPerSecond(), t.errors()));
+                progress(String.format(Locale.ROOT, "  %,.0f calls/s, %.1f us JVM CPU per call, %d errors",
+                        t.callsPerSecond(), t.cpuMicrosPerCall(), t.errors()));
             }
         }
         Path scratch = ScratchDirectory.create("granda-bench-metering-");
@@ -213,15 +214,23 @@ public final class MeteringBench {
         s.append("Warm calls of `").append(BenchServer.image()).append("` through the function URL, ").append(CALLERS)
                 .append(" callers, ").append(INSTANCES).append(" instances, ").append(seconds)
                 .append(" s per run; on = SQLite records + Prometheus meters, off = records discarded, no meters.\n\n");
-        s.append("| run | metering on, calls/s | metering off, calls/s |\n|---:|---:|---:|\n");
+        s.append("JVM CPU per call is the CPU time (user + system) of the whole bench JVM — callers, server, metering —"
+                + " over the window divided by its calls: it moves little when other work shares the machine, so the"
+                + " difference between on and off is metering's own cost per call.\n\n");
+        s.append("| run | metering on, calls/s | metering off, calls/s | on, JVM CPU µs/call | off, JVM CPU µs/call |\n"
+                + "|---:|---:|---:|---:|---:|\n");
         for (int i = 0; i < on.size(); i++) {
-            s.append(String.format(Locale.ROOT, "| %d | %,.0f | %,.0f |%n", i + 1, on.get(i).callsPerSecond(),
-                    off.get(i).callsPerSecond()));
+            s.append(String.format(Locale.ROOT, "| %d | %,.0f | %,.0f | %.1f | %.1f |%n", i + 1,
+                    on.get(i).callsPerSecond(), off.get(i).callsPerSecond(), on.get(i).cpuMicrosPerCall(),
+                    off.get(i).cpuMicrosPerCall()));
         }
         double onMedian = median(on.stream().mapToDouble(ThroughputRun::callsPerSecond).toArray());
         double offMedian = median(off.stream().mapToDouble(ThroughputRun::callsPerSecond).toArray());
         double ratio = onMedian / offMedian;
-        s.append(String.format(Locale.ROOT, "| median | %,.0f | %,.0f |%n%n", onMedian, offMedian));
+        double onCpu = median(on.stream().mapToDouble(ThroughputRun::cpuMicrosPerCall).toArray());
+        double offCpu = median(off.stream().mapToDouble(ThroughputRun::cpuMicrosPerCall).toArray());
+        s.append(String.format(Locale.ROOT, "| median | %,.0f | %,.0f | %.1f | %.1f |%n%n", onMedian, offMedian,
+                onCpu, offCpu));
         s.append("| writer run | records | seconds | records/s |\n|---:|---:|---:|---:|\n");
         for (int i = 0; i < writer.size(); i++) {
             MeteringWriterRun w = writer.get(i);

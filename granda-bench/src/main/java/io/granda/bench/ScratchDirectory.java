@@ -17,12 +17,16 @@ final class ScratchDirectory {
     private ScratchDirectory() {
     }
 
-    /** @return a new empty directory {@code /tmp/<prefix><random>} */
+    /**
+     * @return a new empty directory {@code <base>/<prefix><random>}, the base being {@code /tmp} unless the system
+     *         property {@code granda.bench.scratch} names another (e.g. {@code /dev/shm}, to see what the disk costs)
+     */
     static Path create(String prefix) {
+        Path base = Path.of(System.getProperty("granda.bench.scratch", "/tmp"));
         try {
-            return Files.createTempDirectory(Path.of("/tmp"), prefix).toAbsolutePath();
+            return Files.createTempDirectory(base, prefix).toAbsolutePath();
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot make a scratch directory under /tmp", e);
+            throw new UncheckedIOException("cannot make a scratch directory under " + base, e);
         }
     }
 

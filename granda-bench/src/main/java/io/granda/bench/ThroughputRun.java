@@ -1,6 +1,9 @@
 package io.granda.bench;
 
+import com.sun.management.OperatingSystemMXBean;
+
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -17,14 +20,26 @@ import java.util.function.Supplier;
  * @param errors   calls that failed or answered wrongly, in any phase
  * @param seconds  the window's length as measured
  * @param latency  the counted calls' latencies
+ * @param cpuNanos CPU time (user + system) of this whole JVM during the window: callers, server and metering alike,
+ *                 but not the function containers. Unlike calls per second it hardly moves when other work shares
+ *                 the machine, so it shows what a change costs even on a busy machine.
  */
-record ThroughputRun(int callers, long calls, long errors, double seconds, Samples latency) {
+record ThroughputRun(int callers, long calls, long errors, double seconds, Samples latency, long cpuNanos) {
 
     private enum Phase { WARMUP, MEASURE, STOP }
 
     /** @return calls per second in the window */
     double callsPerSecond() {
         return calls / seconds;
+    }
+
+    /** @return this JVM's CPU time per counted call, in microseconds */
+    double cpuMicrosPerCall() {
+        return calls == 0 ? Double.NaN : cpuNanos / 1000.0 / calls;
+    }
+
+    private static long processCpuNanos() {
+        return ManagementFactory.getPlatformMXBean(OperatingSystemMXBean.class).getProcessCpuTime();
     }
 
     /**
@@ -94,9 +109,11 @@ record ThroughputRun(int callers, long calls, long errors, double seconds, Sampl
         TimeUnit.MILLISECONDS.sleep(warmupMillis);
         phase.now = Phase.MEASURE;
         long t0 = System.nanoTime();
+        long cpu0 = processCpuNanos();
         TimeUnit.MILLISECONDS.sleep(measureMillis);
         phase.now = Phase.STOP;
         long t1 = System.nanoTime();
+        long cpu1 = processCpuNanos();
         for (Thread t : threads) {
             t.join();
         }
@@ -108,6 +125,6 @@ record ThroughputRun(int callers, long calls, long errors, double seconds, Sampl
             errors += failed[t];
             all.addAll(latencies[t]);
         }
-        return new ThroughputRun(callers, calls, errors, (t1 - t0) / 1e9, all);
+        return new ThroughputRun(callers, calls, errors, (t1 - t0) / 1e9, all, cpu1 - cpu0);
     }
 }

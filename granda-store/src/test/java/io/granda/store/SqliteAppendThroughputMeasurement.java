@@ -69,7 +69,7 @@ class SqliteAppendThroughputMeasurement {
     }
 
     private static void measureCpu(int functions, Path file) {
-        int batchSize = 500;
+        int batchSize = Integer.getInteger("granda.measure.batch", 500);
         int records = 300_000;
         int warmUp = 40;
         List<List<InvocationRecord>> batches = new ArrayList<>();
