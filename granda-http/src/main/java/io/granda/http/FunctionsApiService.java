@@ -358,7 +358,7 @@ public final class FunctionsApiService implements HttpService {
         }
     }
 
-    private static int intParam(ServerRequest req, String name, int dflt, int min, int max) {
+    static int intParam(ServerRequest req, String name, int dflt, int min, int max) {
         Optional<String> v = req.query().first(name).asOptional();
         if (v.isEmpty()) {
             return dflt;

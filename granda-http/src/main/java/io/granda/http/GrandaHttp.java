@@ -1,6 +1,7 @@
 package io.granda.http;
 
 import io.granda.core.Granda;
+import io.granda.core.async.GrandaEvents;
 import io.granda.http.internal.Json;
 import io.granda.http.internal.Responses;
 import io.helidon.http.DirectHandler;
@@ -32,14 +33,34 @@ public final class GrandaHttp {
      * @return the same routing builder
      */
     public static HttpRouting.Builder mount(HttpRouting.Builder routing, Granda granda, GrandaHttpConfig config) {
+        return mount(routing, granda, null, config);
+    }
+
+    /**
+     * As {@link #mount(HttpRouting.Builder, Granda, GrandaHttpConfig)}, with asynchronous invocations
+     * ({@link AsyncApiService}, and {@code X-Granda-Invoke: async} on function URLs) when {@code events} is given.
+     *
+     * @param events the platform's event engine, or {@code null} to leave async invocations off
+     */
+    public static HttpRouting.Builder mount(HttpRouting.Builder routing, Granda granda, GrandaEvents events,
+                                            GrandaHttpConfig config) {
         return routing
+                .register("/", new AsyncApiService(granda, events))
                 .register("/functions", new FunctionsApiService(granda, config))
                 .register("/usage", new UsageApiService(granda))
-                .register("/f", new InvokeService(granda, config))
+                .register("/f", new InvokeService(granda, events, config))
                 .register("/health", new HealthService(granda))
                 .register("/", new ConsoleService())
                 .register("/", new PlatformApiService(granda))
                 .register("/", new LegacyApiService(granda, config));
+    }
+
+    /**
+     * @return what a finished event's callback POSTs: the event as {@code GET /invocations/{id}} shows it; give it
+     *         to {@link GrandaEvents.Builder#callbackBody}
+     */
+    public static java.util.function.Function<io.granda.core.async.AsyncEvent, byte[]> eventCallbackBody() {
+        return io.granda.http.internal.EventJson::callbackBody;
     }
 
     /**

@@ -6,6 +6,8 @@ import io.granda.core.FunctionNotFoundException;
 import io.granda.core.Granda;
 import io.granda.core.InvocationRequest;
 import io.granda.core.InvocationResult;
+import io.granda.core.async.GrandaEvents;
+import io.granda.http.internal.ApiException;
 import io.granda.http.internal.Bodies;
 import io.granda.http.internal.Responses;
 import io.helidon.http.Header;
@@ -22,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -41,16 +44,31 @@ public final class InvokeService implements HttpService {
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-connection",
             "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization", "proxy-authenticate");
 
+    /** Header that asks for an asynchronous call: {@code async} answers 202 at once, {@code sync} is the default. */
+    public static final String INVOKE_MODE_HEADER = "X-Granda-Invoke";
+
     private final Granda granda;
     private final GrandaHttpConfig config;
+    /** Null when asynchronous invocations are disabled. */
+    private final GrandaEvents events;
 
     /**
      * @param granda the platform whose functions this serves
      * @param config HTTP settings
      */
     public InvokeService(Granda granda, GrandaHttpConfig config) {
+        this(granda, null, config);
+    }
+
+    /**
+     * @param granda the platform whose functions this serves
+     * @param events its event engine, for calls with {@code X-Granda-Invoke: async}; {@code null} refuses them
+     * @param config HTTP settings
+     */
+    public InvokeService(Granda granda, GrandaEvents events, GrandaHttpConfig config) {
         this.granda = Objects.requireNonNull(granda);
         this.config = Objects.requireNonNull(config);
+        this.events = events;
     }
 
     @Override
@@ -74,11 +92,37 @@ public final class InvokeService implements HttpService {
         String routeId = req.path().pathParameters().get("routeId");
         DeployedFunction function = granda.functionByRoute(routeId)
                 .orElseThrow(() -> new FunctionNotFoundException("no function is served at /f/" + routeId));
+        boolean async = isAsync(req);
         byte[] body = Bodies.read(req, granda.options().maxPayloadBytes(), "payload");
+        if (async) {
+            InvocationRequest event = new InvocationRequest(method, pathBelowRoute(req, routeId),
+                    req.query().rawValue(), AsyncApiService.forwarded(req), body);
+            AsyncApiService.accepted(res, events.submit(function, event,
+                    AsyncApiService.header(req, AsyncApiService.IDEMPOTENCY_KEY_HEADER),
+                    AsyncApiService.header(req, AsyncApiService.CALLBACK_HEADER), "url"));
+            return;
+        }
         InvocationRequest call = new InvocationRequest(method, pathBelowRoute(req, routeId), req.query().rawValue(),
                 headers(req), body);
         InvocationResult result = granda.invoke(function, call);
         answer(res, result, function);
+    }
+
+    /** @return whether the caller asked for an asynchronous call; refuses a mode it cannot have */
+    private boolean isAsync(ServerRequest req) {
+        Optional<String> mode = req.headers().first(HeaderNames.create(INVOKE_MODE_HEADER));
+        if (mode.isEmpty() || mode.get().trim().equalsIgnoreCase("sync")) {
+            return false;
+        }
+        if (!mode.get().trim().equalsIgnoreCase("async")) {
+            throw ApiException.badRequest("invalid_request", INVOKE_MODE_HEADER, INVOKE_MODE_HEADER
+                    + " must be 'async' or 'sync', was '" + mode.get() + "'");
+        }
+        if (events == null) {
+            throw new ApiException(400, "async_disabled", INVOKE_MODE_HEADER,
+                    "asynchronous invocations are not enabled on this server");
+        }
+        return true;
     }
 
     /**

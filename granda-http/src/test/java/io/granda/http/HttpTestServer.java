@@ -19,18 +19,25 @@ import java.nio.charset.StandardCharsets;
 final class HttpTestServer implements AutoCloseable {
 
     final Granda granda;
+    final io.granda.core.async.GrandaEvents events;
     final WebServer server;
     final HttpClient client = HttpClient.newHttpClient();
 
     HttpTestServer(Granda granda, GrandaHttpConfig config) {
+        this(granda, null, config);
+    }
+
+    /** A server with asynchronous invocations when {@code events} is given; {@link #close()} closes it first. */
+    HttpTestServer(Granda granda, io.granda.core.async.GrandaEvents events, GrandaHttpConfig config) {
         this.granda = granda;
+        this.events = events;
         this.server = WebServer.builder()
                 .host("127.0.0.1")
                 .port(0)
                 .shutdownHook(false)
                 .maxPayloadSize(GrandaOptions.DEFAULT_MAX_PAYLOAD_BYTES + 1024L * 1024)
                 .directHandlers(GrandaHttp.directHandlers())
-                .routing(r -> GrandaHttp.notFoundFallback(GrandaHttp.mount(r, granda, config)))
+                .routing(r -> GrandaHttp.notFoundFallback(GrandaHttp.mount(r, granda, events, config)))
                 .build()
                 .start();
     }
@@ -75,6 +82,9 @@ final class HttpTestServer implements AutoCloseable {
 
     @Override
     public void close() {
+        if (events != null) {
+            events.close();
+        }
         server.stop();
         granda.close();
     }

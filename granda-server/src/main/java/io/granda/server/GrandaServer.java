@@ -2,6 +2,7 @@ package io.granda.server;
 
 import io.granda.core.FunctionLimits;
 import io.granda.core.Granda;
+import io.granda.core.async.GrandaEvents;
 import io.granda.core.GrandaOptions;
 import io.granda.http.GrandaHttp;
 import io.granda.http.GrandaHttpConfig;
@@ -36,6 +37,8 @@ public final class GrandaServer implements AutoCloseable {
     private static final long PAYLOAD_SLACK = 64 * 1024;
 
     private final Granda granda;
+    /** Null when asynchronous invocations are off. */
+    private final GrandaEvents events;
     private final SqliteStore store;
     private final WebServer webServer;
     /** Granda's and the JVM's meters, served at {@code GET /metrics}. */
@@ -44,9 +47,11 @@ public final class GrandaServer implements AutoCloseable {
     private final ReentrantLock closeLock = new ReentrantLock();
     private boolean closed;
 
-    private GrandaServer(Granda granda, SqliteStore store, WebServer webServer, GrandaMetrics metrics,
+    private GrandaServer(Granda granda, GrandaEvents events, SqliteStore store, WebServer webServer,
+                         GrandaMetrics metrics,
                          PrometheusMeterRegistry meterRegistry) {
         this.granda = granda;
+        this.events = events;
         this.store = store;
         this.webServer = webServer;
         this.metrics = metrics;
@@ -119,6 +124,16 @@ public final class GrandaServer implements AutoCloseable {
         if (config.metrics()) {
             metrics.watch(granda);
         }
+        GrandaEvents events;
+        try {
+            events = config.async().map(o -> GrandaEvents.builder(granda, store.events()).options(o)
+                    .callbackBody(GrandaHttp.eventCallbackBody()).start()).orElse(null);
+        } catch (RuntimeException e) {
+            granda.close();
+            metrics.close();
+            store.close();
+            throw e;
+        }
         GrandaHttpConfig httpConfig = GrandaHttpConfig.DEFAULTS.withPublicUrl(config.publicUrl().orElse(null));
         WebServer webServer;
         try {
@@ -135,11 +150,14 @@ public final class GrandaServer implements AutoCloseable {
                             (long) granda.options().build().sourceLimits().maxUploadBytes()
                                     + httpConfig.maxJsonBytes()) + PAYLOAD_SLACK)
                     .routing(r -> GrandaHttp.notFoundFallback(config.metrics()
-                            ? GrandaHttp.mountMetrics(GrandaHttp.mount(r, granda, httpConfig), meterRegistry)
-                            : GrandaHttp.mount(r, granda, httpConfig)))
+                            ? GrandaHttp.mountMetrics(GrandaHttp.mount(r, granda, events, httpConfig), meterRegistry)
+                            : GrandaHttp.mount(r, granda, events, httpConfig)))
                     .build()
                     .start();
         } catch (RuntimeException e) {
+            if (events != null) {
+                events.close();
+            }
             granda.close();
             metrics.close();
             store.close();
@@ -148,12 +166,17 @@ public final class GrandaServer implements AutoCloseable {
         LOG.atInfo().addKeyValue("port", webServer.port()).addKeyValue("dataDir", config.dataDir().toAbsolutePath())
                 .addKeyValue("backend", granda.backendName()).addKeyValue("owner", ownerId)
                 .addKeyValue("functions", granda.functions().size()).log("Granda is serving");
-        return new GrandaServer(granda, store, webServer, metrics, meterRegistry);
+        return new GrandaServer(granda, events, store, webServer, metrics, meterRegistry);
     }
 
     /** @return the port the server listens on */
     public int port() {
         return webServer.port();
+    }
+
+    /** @return the event engine (asynchronous invocations), empty when they are off */
+    public java.util.Optional<GrandaEvents> events() {
+        return java.util.Optional.ofNullable(events);
     }
 
     /** @return the platform behind the server */
@@ -176,7 +199,11 @@ public final class GrandaServer implements AutoCloseable {
         } finally {
             closeLock.unlock();
         }
-        // The web server keeps running meanwhile so that calls under way can still send their answers.
+        // The web server keeps running meanwhile so that calls under way can still send their answers. Events first:
+        // their attempts under way are calls of the platform, which must still be open to finish them.
+        if (events != null) {
+            events.close();
+        }
         granda.close();
         webServer.stop();
         metrics.close();

@@ -4,6 +4,7 @@ import io.granda.core.BuildOptions;
 import io.granda.core.MeteringOptions;
 import io.granda.core.PoolOptions;
 import io.granda.core.Prices;
+import io.granda.core.async.AsyncOptions;
 
 import java.math.BigDecimal;
 import java.nio.file.Path;
@@ -36,6 +37,7 @@ import java.util.Optional;
  * @param metrics           whether to keep Prometheus meters and serve them at {@code GET /metrics} (default true)
  * @param dockerSettings    further settings of the Docker backend ({@code docker.*}, e.g. {@code docker.pids-limit}),
  *                          from {@code --docker-settings name=value,...}; empty by default
+ * @param async             asynchronous invocations (events): their limits, or empty when they are off
  */
 public record ServerConfig(
         int port,
@@ -53,7 +55,8 @@ public record ServerConfig(
         Map<String, List<String>> runtimeImages,
         MeteringOptions metering,
         boolean metrics,
-        Map<String, String> dockerSettings) {
+        Map<String, String> dockerSettings,
+        Optional<AsyncOptions> async) {
 
     /** One configurable option: flag name, variable name, default, help. */
     record Option(String name, String defaultValue, String help) {
@@ -98,6 +101,13 @@ public record ServerConfig(
             new Option("aggregate-retention-days",
                     Long.toString(MeteringOptions.DEFAULTS.aggregateRetention().toDays()),
                     "days per-minute usage aggregates are kept; at least record-retention-days"),
+            new Option("async", "true", "accept asynchronous invocations (events), run them, and fire schedules"),
+            new Option("async-max-concurrency", Integer.toString(AsyncOptions.DEFAULTS.maxConcurrentEvents()),
+                    "most events running at once over all functions (each function has its own limit too)"),
+            new Option("idempotency-window-hours", Long.toString(AsyncOptions.DEFAULTS.idempotencyWindow().toHours()),
+                    "how long an event's Idempotency-Key stays taken"),
+            new Option("event-retention-days", Long.toString(AsyncOptions.DEFAULTS.finishedRetention().toDays()),
+                    "days succeeded and dead events are kept"),
             new Option("docker-settings", "", "settings of the Docker backend, comma-separated name=value, e.g. "
                     + "'pids-limit=256,cpus=2,user=' (see docs/configuration.md, \"Container hardening\")"));
 
@@ -172,7 +182,12 @@ public record ServerConfig(
                 runtimeImages(values.get("runtime-images")),
                 metering(values),
                 booleanValue(values, "metrics"),
-                dockerSettings(values.get("docker-settings")));
+                dockerSettings(values.get("docker-settings")),
+                booleanValue(values, "async") ? Optional.of(AsyncOptions.DEFAULTS
+                        .withMaxConcurrentEvents(intValue(values, "async-max-concurrency", 1, 10_000))
+                        .withIdempotencyWindow(Duration.ofHours(intValue(values, "idempotency-window-hours", 0, 8760)))
+                        .withFinishedRetention(Duration.ofDays(intValue(values, "event-retention-days", 0,
+                                MAX_RETENTION_DAYS)))) : Optional.empty());
     }
 
     /** Reads {@code name=value,...}; names get the {@code docker.} prefix when they lack it. */

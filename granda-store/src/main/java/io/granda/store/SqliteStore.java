@@ -69,15 +69,20 @@ public final class SqliteStore implements AutoCloseable {
     private final ReaderPool readers;
     private final SqliteFunctionRegistry functions;
     private final SqliteMeteringStore metering;
+    private final SqliteEventStore events;
+    /** Whether every commit is synced anyway (synchronous=FULL): then {@link #writeSynced} need not switch. */
+    private final boolean syncEveryCommit;
     private volatile boolean closed;
 
-    private SqliteStore(Path file, Clock clock, Handle writer, ReaderPool readers) {
+    private SqliteStore(Path file, Clock clock, Handle writer, ReaderPool readers, boolean syncEveryCommit) {
         this.file = file;
+        this.syncEveryCommit = syncEveryCommit;
         this.clock = clock;
         this.writer = writer;
         this.readers = readers;
         this.functions = new SqliteFunctionRegistry(this, clock);
         this.metering = new SqliteMeteringStore(this);
+        this.events = new SqliteEventStore(this);
     }
 
     /**
@@ -117,7 +122,7 @@ public final class SqliteStore implements AutoCloseable {
                     .addKeyValue("sqliteVersion", writer.createQuery("SELECT sqlite_version()")
                             .mapTo(String.class).one())
                     .log("opened SQLite store");
-            return new SqliteStore(file, clock, writer, readers);
+            return new SqliteStore(file, clock, writer, readers, config.syncEveryCommit());
         } catch (JdbiException e) {
             closeQuietly(writer);
             throw new StoreException("could not open SQLite database " + file + ": " + rootMessage(e), e);
@@ -161,6 +166,11 @@ public final class SqliteStore implements AutoCloseable {
      */
     public SqliteMeteringStore metering() {
         return metering;
+    }
+
+    /** @return the asynchronous invocations (events) and async policies kept in this file */
+    public SqliteEventStore events() {
+        return events;
     }
 
     /**
@@ -217,6 +227,33 @@ public final class SqliteStore implements AutoCloseable {
     @Override
     public String toString() {
         return "SqliteStore[" + file + "]";
+    }
+
+    /**
+     * As {@link #write}, but the commit is synced to the disk before this returns ({@code synchronous=FULL} for this
+     * transaction), so what it wrote survives a power loss as well as a crash of the process. For writes a caller
+     * was promised would last, such as accepted events; others stay on the cheaper NORMAL setting, under which a
+     * commit survives a crash of the process but the last ones may be lost with the machine.
+     */
+    <T> T writeSynced(String action, HandleCallback<T, SQLException> work) {
+        if (syncEveryCommit) {
+            return write(action, work);
+        }
+        writeLock.lock();
+        try {
+            ensureOpen();
+            // Outside the transaction: SQLite does not change the setting inside one.
+            writer.execute("PRAGMA synchronous = FULL");
+            try {
+                return writer.inTransaction(work);
+            } finally {
+                writer.execute("PRAGMA synchronous = NORMAL");
+            }
+        } catch (JdbiException | SQLException e) {
+            throw failure(action, e);
+        } finally {
+            writeLock.unlock();
+        }
     }
 
     /**

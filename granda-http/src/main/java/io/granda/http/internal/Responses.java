@@ -107,6 +107,7 @@ public final class Responses {
         return switch (e) {
             case InvalidFunctionSpecException ignored -> 400;
             case FunctionNotFoundException ignored -> 404;
+            case io.granda.core.async.EventNotFoundException ignored -> 404;
             case FunctionAlreadyExistsException ignored -> 409;
             case RevisionConflictException ignored -> 409;
             case PayloadTooLargeException ignored -> 413;
