@@ -10,6 +10,7 @@ import io.helidon.http.ServerResponseHeaders;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.DirectHandlers;
 import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http1.Http1Config;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 /**
@@ -76,23 +77,69 @@ public final class GrandaHttp {
         return routing.register("/metrics", new MetricsService(registry));
     }
 
+    /** Largest request line (method, URL, version) accepted unless configured: longer answers 414. */
+    public static final int DEFAULT_MAX_REQUEST_LINE_BYTES = 8 * 1024;
+    /** Largest header section accepted unless configured: larger answers 431. */
+    public static final int DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
+
     /**
-     * Helidon's handlers of requests refused before routing, with one correction: Helidon 4.5 answers a request line
-     * whose method is not a valid token (e.g. non-ASCII bytes, {@code "GÉT / HTTP/1.1"}) with a 500, because its
-     * prologue parser lets {@code Method.create}'s {@link IllegalArgumentException} escape as an "internal error".
-     * Helidon hands such a failure to the handler without its cause and without a parsed request; before a request
-     * is parsed Helidon has done nothing but parse its bytes, so a failure there is the client's malformed request:
-     * it gets a JSON 400 and the connection is closed. Every other event keeps Helidon's default answer. Pass to
-     * {@code WebServer.builder().directHandlers(...)}.
+     * HTTP/1.1 settings with Granda's request limits: give to {@code WebServer.builder().addProtocol(...)}.
      *
+     * @param maxRequestLineBytes largest request line (method, URL, version); a longer one answers 414
+     * @param maxHeaderBytes      largest header section; a larger one (or too many headers) answers 431
+     * @return the protocol configuration
+     */
+    public static Http1Config http1(int maxRequestLineBytes, int maxHeaderBytes) {
+        return Http1Config.builder().maxPrologueLength(maxRequestLineBytes).maxHeadersSize(maxHeaderBytes).build();
+    }
+
+    /**
+     * Answers for requests Helidon refuses before routing (a request line or headers it cannot parse or that exceed
+     * the limits of {@link #http1}, an entity too large): the same JSON error body as every other refusal, where
+     * Helidon would send an empty one. Helidon reports every problem of the request line or headers (malformed, or
+     * headers over the size limit) as a plain 400 without saying which, so the message names them all.
+     *
+     * <p>One correction besides: Helidon 4.5 answers a request line whose method is not a valid token (e.g. non-ASCII
+     * bytes, {@code "GÉT / HTTP/1.1"}) with a 500, because its prologue parser lets {@code Method.create}'s
+     * {@link IllegalArgumentException} escape as an "internal error". Helidon hands such a failure to the handler
+     * without its cause and without a parsed request; before a request is parsed Helidon has done nothing but parse
+     * its bytes, so a failure there is the client's malformed request: it gets a JSON 400. An internal error after
+     * parsing keeps Helidon's default answer. Pass to {@code WebServer.builder().directHandlers(...)}.
+     *
+     * @param maxRequestLineBytes the request line limit given to {@link #http1}, for messages
+     * @param maxHeaderBytes      the header limit given to {@link #http1}, for messages
      * @return the direct handlers
      */
-    public static DirectHandlers directHandlers() {
+    public static DirectHandlers directHandlers(int maxRequestLineBytes, int maxHeaderBytes) {
         DirectHandler defaults = DirectHandler.defaultHandler();
         DirectHandler internalError = (request, eventType, defaultStatus, headers, message) ->
-                unparsed(request) ? badRequest(headers)
+                unparsed(request) ? refusal(Status.BAD_REQUEST_400, "invalid_request", headers,
+                        "the request line or a header is not valid HTTP")
                         : defaults.handle(request, eventType, defaultStatus, headers, message);
-        return DirectHandlers.builder().addHandler(DirectHandler.EventType.INTERNAL_ERROR, internalError).build();
+        DirectHandler refused = (request, eventType, defaultStatus, headers, message) -> switch (defaultStatus.code()) {
+            // Helidon says only "Bad Request", whatever the cause: name every one it may be.
+            case 400 -> refusal(defaultStatus, "invalid_request", headers, "the request line or a header is not"
+                    + " valid HTTP, or the headers are larger than " + maxHeaderBytes + " bytes in all");
+            case 413 -> refusal(defaultStatus, "payload_too_large", headers,
+                    "the request body is larger than this server accepts");
+            case 414 -> refusal(defaultStatus, "uri_too_long", headers, "the request line (method, URL and version)"
+                    + " is longer than " + maxRequestLineBytes + " bytes");
+            default -> refusal(defaultStatus, "http_error", headers,
+                    message == null || message.isBlank() ? defaultStatus.reasonPhrase() : message);
+        };
+        DirectHandlers.Builder b = DirectHandlers.builder()
+                .addHandler(DirectHandler.EventType.INTERNAL_ERROR, internalError);
+        for (DirectHandler.EventType t : new DirectHandler.EventType[] {DirectHandler.EventType.BAD_REQUEST,
+                DirectHandler.EventType.PAYLOAD_TOO_LARGE, DirectHandler.EventType.OTHER,
+                DirectHandler.EventType.HTTP_VERSION_NOT_SUPPORTED}) {
+            b.addHandler(t, refused);
+        }
+        return b.build();
+    }
+
+    /** {@link #directHandlers(int, int)} for the default limits. */
+    public static DirectHandlers directHandlers() {
+        return directHandlers(DEFAULT_MAX_REQUEST_LINE_BYTES, DEFAULT_MAX_HEADER_BYTES);
     }
 
     /** @return whether a failure came before Helidon had parsed the request line */
@@ -101,14 +148,15 @@ public final class GrandaHttp {
                 || request.method().isEmpty();
     }
 
-    private static DirectHandler.TransportResponse badRequest(ServerResponseHeaders headers) {
+    private static DirectHandler.TransportResponse refusal(Status status, String code,
+                                                          ServerResponseHeaders headers, String message) {
         return DirectHandler.TransportResponse.builder()
-                .status(Status.BAD_REQUEST_400)
+                .status(status)
                 .headers(headers)
                 .header(HeaderNames.CONTENT_TYPE, "application/json")
+                // The connection may hold the rest of a request Helidon did not read: never reuse it.
                 .keepAlive(false)
-                .entity(Json.bytes(Responses.errorBody("invalid_request",
-                        "the request line or a header is not valid HTTP", null)))
+                .entity(Json.bytes(Responses.errorBody(code, message, null)))
                 .build();
     }
 

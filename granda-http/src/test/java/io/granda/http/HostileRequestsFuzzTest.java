@@ -42,8 +42,9 @@ import static org.junit.jupiter.api.Assertions.fail;
  * list still work. No valid function route is ever called, so the documented 502/504 of function calls cannot occur.
  *
  * <p>Helidon rejects some malformed HTTP itself, before any Granda code runs (a broken request line, invalid
- * percent-encoding, oversized or invalid headers, broken chunked encoding): those answers are plain-text 4xx, or the
- * connection is closed without an answer. The properties marked "protocol level" allow that, and only that.
+ * percent-encoding, oversized or invalid headers, broken chunked encoding): those answers come from
+ * {@link GrandaHttp#directHandlers}, JSON like every other, or the connection is closed without an answer. The
+ * properties marked "protocol level" allow the closed connection, and only that.
  */
 class HostileRequestsFuzzTest {
 
@@ -132,7 +133,7 @@ class HostileRequestsFuzzTest {
         if (unknownTransferCoding(a, request)) {
             return;
         }
-        // Oversized or invalid headers are refused by Helidon before routing (431/400, plain text).
+        // Oversized or invalid headers are refused by Helidon before routing (400, JSON from the direct handlers).
         assertAnswer(a, method + " " + path + " headers " + preview(headers.toString().getBytes(StandardCharsets.UTF_8)), true);
     }
 
@@ -181,10 +182,7 @@ class HostileRequestsFuzzTest {
         if (a.status >= 400) {
             boolean json = a.contentType().toLowerCase(Locale.ROOT).startsWith("application/json");
             if (!json) {
-                if (!protocolLevel) {
-                    fail("non-JSON " + a.status + " to " + what + ": " + a.text());
-                }
-                return; // Helidon's own rejection of malformed HTTP
+                fail("non-JSON " + a.status + " to " + what + ": " + a.text());
             }
             JsonNode body;
             try {

@@ -37,6 +37,8 @@ final class HttpTestServer implements AutoCloseable {
                 .shutdownHook(false)
                 .maxPayloadSize(GrandaOptions.DEFAULT_MAX_PAYLOAD_BYTES + 1024L * 1024)
                 .directHandlers(GrandaHttp.directHandlers())
+                .addProtocol(GrandaHttp.http1(GrandaHttp.DEFAULT_MAX_REQUEST_LINE_BYTES,
+                        GrandaHttp.DEFAULT_MAX_HEADER_BYTES))
                 .routing(r -> GrandaHttp.notFoundFallback(GrandaHttp.mount(r, granda, events, config)))
                 .build()
                 .start();

@@ -142,8 +142,9 @@ public final class GrandaServer implements AutoCloseable {
                     .port(config.port())
                     // We stop the server ourselves, after calls under way have finished.
                     .shutdownHook(false)
-                    // JSON 400, not Helidon's 500, for a request line it cannot parse (see GrandaHttp.directHandlers).
-                    .directHandlers(GrandaHttp.directHandlers())
+                    // JSON errors for what Helidon refuses before routing: 414, 431, a request line it cannot parse.
+                    .directHandlers(GrandaHttp.directHandlers(config.maxRequestLineBytes(), config.maxHeaderBytes()))
+                    .addProtocol(GrandaHttp.http1(config.maxRequestLineBytes(), config.maxHeaderBytes()))
                     // The largest body any handler takes: a call's payload, or a source upload (archive + spec).
                     // Each handler enforces its own limit with a JSON 413; this only stops what no handler would take.
                     .maxPayloadSize(Math.max((long) config.maxPayloadBytes(),

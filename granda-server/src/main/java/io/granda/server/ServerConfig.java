@@ -5,6 +5,7 @@ import io.granda.core.MeteringOptions;
 import io.granda.core.PoolOptions;
 import io.granda.core.Prices;
 import io.granda.core.async.AsyncOptions;
+import io.granda.http.GrandaHttp;
 
 import java.math.BigDecimal;
 import java.nio.file.Path;
@@ -38,6 +39,8 @@ import java.util.Optional;
  * @param dockerSettings    further settings of the Docker backend ({@code docker.*}, e.g. {@code docker.pids-limit}),
  *                          from {@code --docker-settings name=value,...}; empty by default
  * @param async             asynchronous invocations (events): their limits, or empty when they are off
+ * @param maxRequestLineBytes largest request line (method + URL) accepted; longer answers 414 (default 8 KiB)
+ * @param maxHeaderBytes    largest header section accepted; larger answers 431 (default 16 KiB)
  */
 public record ServerConfig(
         int port,
@@ -56,7 +59,9 @@ public record ServerConfig(
         MeteringOptions metering,
         boolean metrics,
         Map<String, String> dockerSettings,
-        Optional<AsyncOptions> async) {
+        Optional<AsyncOptions> async,
+        int maxRequestLineBytes,
+        int maxHeaderBytes) {
 
     /** One configurable option: flag name, variable name, default, help. */
     record Option(String name, String defaultValue, String help) {
@@ -78,6 +83,10 @@ public record ServerConfig(
             new Option("docker-host", "", "Docker engine address (default: $DOCKER_HOST, else unix:///var/run/docker.sock)"),
             new Option("owner-id", "", "label owner of this server's containers (default: generated once, kept in the data dir)"),
             new Option("max-payload-bytes", Integer.toString(6 * 1024 * 1024), "largest call payload in bytes"),
+            new Option("max-request-line-bytes", Integer.toString(GrandaHttp.DEFAULT_MAX_REQUEST_LINE_BYTES),
+                    "largest request line (method and URL) in bytes; longer answers 414"),
+            new Option("max-header-bytes", Integer.toString(GrandaHttp.DEFAULT_MAX_HEADER_BYTES),
+                    "largest header section of a request in bytes; larger answers 431"),
             new Option("max-timeout-seconds", "900", "largest timeout a function may ask for"),
             new Option("shutdown-grace-seconds", "30", "how long shutdown waits for calls under way"),
             new Option("start-timeout-seconds", "10", "longest a hot instance may take to become ready"),
@@ -187,7 +196,9 @@ public record ServerConfig(
                         .withMaxConcurrentEvents(intValue(values, "async-max-concurrency", 1, 10_000))
                         .withIdempotencyWindow(Duration.ofHours(intValue(values, "idempotency-window-hours", 0, 8760)))
                         .withFinishedRetention(Duration.ofDays(intValue(values, "event-retention-days", 0,
-                                MAX_RETENTION_DAYS)))) : Optional.empty());
+                                MAX_RETENTION_DAYS)))) : Optional.empty(),
+                intValue(values, "max-request-line-bytes", 256, 1024 * 1024),
+                intValue(values, "max-header-bytes", 1024, 1024 * 1024));
     }
 
     /** Reads {@code name=value,...}; names get the {@code docker.} prefix when they lack it. */
