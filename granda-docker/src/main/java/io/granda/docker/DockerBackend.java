@@ -407,7 +407,7 @@ public final class DockerBackend implements Backend, ImageBuilder {
                 // StdinOnce: the engine ends the process's stdin when our attach half-closes.
                 .withStdinOpen(true)
                 .withStdInOnce(true)
-                .withHostConfig(hostConfig(memory));
+                .withHostConfig(hostConfig(memory, request.functionName()));
         applyUser(cmd);
         if (fitsInOneArgument(request.payload())) {
             // As the original Granda: an empty payload leaves the image's CMD alone.
@@ -684,16 +684,16 @@ public final class DockerBackend implements Backend, ImageBuilder {
     }
 
     /**
-     * The host config of every container, run mode and hot mode: the network mode, the memory limit with no swap and
-     * the lock-down of {@link DockerBackendConfig.Hardening}.
+     * The host config of every container, run mode and hot mode: the network mode (none, unless the operator granted
+     * this function egress), the memory limit with no swap and the lock-down of {@link DockerBackendConfig.Hardening}.
      */
-    HostConfig hostConfig(long memory) {
+    HostConfig hostConfig(long memory, String functionName) {
         DockerBackendConfig.Hardening h = config.hardening();
         HostConfig host = HostConfig.newHostConfig()
                 .withMemory(memory)
                 // Equal to the memory limit: no swap, so a hog meets the OOM killer instead of crawling.
                 .withMemorySwap(memory)
-                .withNetworkMode(config.networkMode())
+                .withNetworkMode(config.networkModeFor(functionName))
                 .withLogConfig(new LogConfig(LogConfig.LoggingType.JSON_FILE,
                         Map.of("max-size", h.logMaxSize(), "max-file", Integer.toString(h.logMaxFiles()))));
         if (h.readOnlyRootfs()) {
@@ -753,7 +753,7 @@ public final class DockerBackend implements Backend, ImageBuilder {
                 .withTty(false)
                 .withStdinOpen(false)
                 .withAttachStdin(false)
-                .withHostConfig(hostConfig(memory)
+                .withHostConfig(hostConfig(memory, spec.functionName())
                         // The only bind mount there is: never the Docker socket.
                         .withBinds(new Bind(dir.toString(), new Volume(INSTANCE_MOUNT))));
         applyUser(cmd);

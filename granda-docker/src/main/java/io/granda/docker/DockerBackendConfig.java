@@ -9,6 +9,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
@@ -41,6 +44,8 @@ import java.util.regex.Pattern;
  *                        run on this host
  * @param hardening       how every container (run mode and hot mode) is locked down; default
  *                        {@link Hardening#DEFAULTS}
+ * @param egress          the functions an operator lets reach a network, and which network they join; default
+ *                        {@link Egress#NONE}: every function has {@code networkMode}
  */
 public record DockerBackendConfig(
         String dockerHost,
@@ -52,7 +57,8 @@ public record DockerBackendConfig(
         Duration teardownTimeout,
         String networkMode,
         Path runDirectory,
-        Hardening hardening) {
+        Hardening hardening,
+        Egress egress) {
 
     /**
      * The lock-down every container gets, run mode and hot mode alike. The Docker socket is never mounted into a
@@ -225,13 +231,61 @@ public record DockerBackendConfig(
     private static final Pattern OWNER_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
 
     /**
+     * Network egress, an exception an operator grants to named functions: their containers join {@code network}
+     * (a Docker network the operator made, e.g. {@code docker network create granda-egress}, with whatever firewall
+     * rules the operator wants) instead of getting {@code networkMode}. Every other function keeps none. A function is
+     * named, not identified: deleting an allowed function and creating another of the same name gives the new one
+     * egress too, so keep the list to functions you own.
+     *
+     * @param network   the Docker network allowed functions join; blank when there is none
+     * @param functions names of the functions allowed egress
+     */
+    public record Egress(String network, Set<String> functions) {
+
+        /** No function has egress. */
+        public static final Egress NONE = new Egress("", Set.of());
+
+        public Egress {
+            network = network == null ? "" : network.strip();
+            functions = Set.copyOf(functions);
+        }
+
+        /** @return whether this function's containers join the egress network */
+        public boolean allows(String functionName) {
+            return !network.isEmpty() && functions.contains(functionName);
+        }
+
+        void validate(List<String> problems) {
+            if (!functions.isEmpty() && network.isEmpty()) {
+                problems.add("egress functions " + new TreeSet<>(functions) + " are listed but no egress network is"
+                        + " set (docker.egress-network)");
+            }
+            if (network.equals("host")) {
+                problems.add("the egress network must be a Docker network of its own, not 'host': host networking"
+                        + " would give functions the host's interfaces and loopback services");
+            }
+        }
+    }
+
+    /** @return the network mode of this function's containers: the egress network when allowed, else networkMode */
+    public String networkModeFor(String functionName) {
+        return egress.allows(functionName) ? egress.network() : networkMode;
+    }
+
+    /** @return a copy with other egress */
+    public DockerBackendConfig withEgress(Egress e) {
+        return new DockerBackendConfig(dockerHost, ownerId, maxConnections, connectTimeout, responseTimeout,
+                pullTimeout, teardownTimeout, networkMode, runDirectory, hardening, Objects.requireNonNull(e));
+    }
+
+    /**
      * @param ownerId labels every container this backend creates
      * @return the defaults described on the record, for this owner
      */
     public static DockerBackendConfig defaults(String ownerId) {
         return new DockerBackendConfig(defaultDockerHost(), ownerId, 100, Duration.ofSeconds(5),
                 Duration.ofSeconds(60), Duration.ofMinutes(5), Duration.ofSeconds(10), DEFAULT_NETWORK_MODE,
-                defaultRunDirectory(ownerId), Hardening.DEFAULTS);
+                defaultRunDirectory(ownerId), Hardening.DEFAULTS, Egress.NONE);
     }
 
     /**
@@ -263,49 +317,49 @@ public record DockerBackendConfig(
     /** @return a copy talking to another engine */
     public DockerBackendConfig withDockerHost(String host) {
         return new DockerBackendConfig(host, ownerId, maxConnections, connectTimeout, responseTimeout, pullTimeout,
-                teardownTimeout, networkMode, runDirectory, hardening);
+                teardownTimeout, networkMode, runDirectory, hardening, egress);
     }
 
     /** @return a copy with another connection pool size */
     public DockerBackendConfig withMaxConnections(int connections) {
         return new DockerBackendConfig(dockerHost, ownerId, connections, connectTimeout, responseTimeout,
-                pullTimeout, teardownTimeout, networkMode, runDirectory, hardening);
+                pullTimeout, teardownTimeout, networkMode, runDirectory, hardening, egress);
     }
 
     /** @return a copy with other connect and response timeouts */
     public DockerBackendConfig withTimeouts(Duration connect, Duration response) {
         return new DockerBackendConfig(dockerHost, ownerId, maxConnections, connect, response, pullTimeout,
-                teardownTimeout, networkMode, runDirectory, hardening);
+                teardownTimeout, networkMode, runDirectory, hardening, egress);
     }
 
     /** @return a copy with another pull timeout */
     public DockerBackendConfig withPullTimeout(Duration timeout) {
         return new DockerBackendConfig(dockerHost, ownerId, maxConnections, connectTimeout, responseTimeout, timeout,
-                teardownTimeout, networkMode, runDirectory, hardening);
+                teardownTimeout, networkMode, runDirectory, hardening, egress);
     }
 
     /** @return a copy with another teardown timeout */
     public DockerBackendConfig withTeardownTimeout(Duration timeout) {
         return new DockerBackendConfig(dockerHost, ownerId, maxConnections, connectTimeout, responseTimeout,
-                pullTimeout, timeout, networkMode, runDirectory, hardening);
+                pullTimeout, timeout, networkMode, runDirectory, hardening, egress);
     }
 
     /** @return a copy with another network mode */
     public DockerBackendConfig withNetworkMode(String mode) {
         return new DockerBackendConfig(dockerHost, ownerId, maxConnections, connectTimeout, responseTimeout,
-                pullTimeout, teardownTimeout, mode, runDirectory, hardening);
+                pullTimeout, teardownTimeout, mode, runDirectory, hardening, egress);
     }
 
     /** @return a copy whose hot instances get their directories under another run directory */
     public DockerBackendConfig withRunDirectory(Path directory) {
         return new DockerBackendConfig(dockerHost, ownerId, maxConnections, connectTimeout, responseTimeout,
-                pullTimeout, teardownTimeout, networkMode, directory, hardening);
+                pullTimeout, teardownTimeout, networkMode, directory, hardening, egress);
     }
 
     /** @return a copy whose containers are locked down so */
     public DockerBackendConfig withHardening(Hardening h) {
         return new DockerBackendConfig(dockerHost, ownerId, maxConnections, connectTimeout, responseTimeout,
-                pullTimeout, teardownTimeout, networkMode, runDirectory, h);
+                pullTimeout, teardownTimeout, networkMode, runDirectory, h, egress);
     }
 
     /**
@@ -336,6 +390,11 @@ public record DockerBackendConfig(
             problems.add("hardening must be set (e.g. Hardening.DEFAULTS)");
         } else {
             hardening.check(problems);
+        }
+        if (egress == null) {
+            problems.add("egress must be set (e.g. Egress.NONE)");
+        } else {
+            egress.validate(problems);
         }
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException("invalid Docker backend config: " + String.join("; ", problems));

@@ -22,6 +22,9 @@ import java.util.Map;
  *   <li>{@value #CONNECT_TIMEOUT}, {@value #RESPONSE_TIMEOUT}, {@value #PULL_TIMEOUT}, {@value #TEARDOWN_TIMEOUT}:
  *       durations such as {@code 500ms}, {@code 30s}, {@code 5m} or ISO-8601 {@code PT30S}</li>
  *   <li>{@value #NETWORK_MODE}: the containers' network mode (default {@code none})</li>
+ *   <li>{@value #EGRESS_NETWORK} and {@value #EGRESS_FUNCTIONS}: a Docker network, and the names of the functions
+ *       (separated by spaces or semicolons) whose containers join it; every other function keeps
+ *       {@value #NETWORK_MODE}</li>
  *   <li>{@value #RUN_DIRECTORY}: the absolute directory under which hot instances get their socket directories
  *       (default {@code ${java.io.tmpdir}/granda-<ownerId>})</li>
  *   <li>the lock-down of every container ({@link DockerBackendConfig.Hardening}): {@value #USER} ({@code uid[:gid]}
@@ -50,6 +53,10 @@ public final class DockerBackendProvider implements BackendProvider {
     public static final String NETWORK_MODE = "docker.network-mode";
     /** Setting: the directory under which hot instances get their socket directories. */
     public static final String RUN_DIRECTORY = "docker.run-directory";
+    /** Setting: the Docker network functions allowed egress join (none by default). */
+    public static final String EGRESS_NETWORK = "docker.egress-network";
+    /** Setting: names of the functions allowed egress, separated by spaces or semicolons. */
+    public static final String EGRESS_FUNCTIONS = "docker.egress-functions";
 
     /** Setting: the user functions run as; blank for the image's own. */
     public static final String USER = "docker.user";
@@ -132,6 +139,10 @@ public final class DockerBackendProvider implements BackendProvider {
             }
         }
         c = c.withHardening(hardening(settings, c.hardening()));
+        String egressFunctions = settings.getOrDefault(EGRESS_FUNCTIONS, "");
+        c = c.withEgress(new DockerBackendConfig.Egress(settings.getOrDefault(EGRESS_NETWORK, ""),
+                java.util.Arrays.stream(egressFunctions.split("[\\s;]+")).filter(n -> !n.isBlank())
+                        .collect(java.util.stream.Collectors.toSet())));
         return c.validate();
     }
 

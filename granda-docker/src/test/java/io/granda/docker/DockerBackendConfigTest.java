@@ -28,13 +28,14 @@ class DockerBackendConfigTest {
     void validateNamesEveryProblem() {
         DockerBackendConfig c = new DockerBackendConfig("http://localhost:2375", " ", 0, Duration.ZERO,
                 Duration.ofSeconds(-1), null, Duration.ofSeconds(1), "", Path.of("relative"),
-                new DockerBackendConfig.Hardening("a b", true, -1, true, true, true, -1, -1, -1, "1x", 0));
+                new DockerBackendConfig.Hardening("a b", true, -1, true, true, true, -1, -1, -1, "1x", 0),
+                new DockerBackendConfig.Egress("", java.util.Set.of("fetcher")));
 
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, c::validate);
         for (String name : new String[] {"dockerHost", "ownerId", "maxConnections", "connectTimeout",
                 "responseTimeout", "pullTimeout", "networkMode", "runDirectory", "hardening.user", "hardening.tmpSizeMb",
                 "hardening.pidsLimit", "hardening.cpus", "hardening.nofileLimit", "hardening.logMaxSize",
-                "hardening.logMaxFiles"}) {
+                "hardening.logMaxFiles", "egress network"}) {
             assertTrue(e.getMessage().contains(name), name + " missing from: " + e.getMessage());
         }
     }
@@ -73,7 +74,7 @@ class DockerBackendConfigTest {
 
         assertEquals(new DockerBackendConfig("tcp://localhost:2375", "n", 12, Duration.ofMillis(500),
                 Duration.ofSeconds(45), Duration.ofMinutes(2), Duration.ofSeconds(7), "bridge",
-                Path.of("/run/granda-n"), DockerBackendConfig.Hardening.DEFAULTS), c);
+                Path.of("/run/granda-n"), DockerBackendConfig.Hardening.DEFAULTS, DockerBackendConfig.Egress.NONE), c);
     }
 
     @Test
