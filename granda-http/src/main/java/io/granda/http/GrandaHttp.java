@@ -23,8 +23,10 @@ public final class GrandaHttp {
 
     /**
      * Registers {@code /functions}, {@code /usage}, {@code /f}, {@code /health}, {@code /runtimes}, {@code /builds},
-     * the original Granda API at {@code /}, and the web console ({@link ConsoleService}: the landing page at
-     * {@code /}, the console at {@code /console}).
+     * {@code /tenants}, {@code /keys}, {@code /whoami}, the original Granda API at {@code /}, and the web console
+     * ({@link ConsoleService}: the landing page at {@code /}, the console at {@code /console}). Every management route
+     * needs an API key of {@link Granda#apiKeys()} unless {@link GrandaHttpConfig#requireApiKey()} is off;
+     * {@code /health}, the console's files and public functions' URLs never do.
      *
      * @param routing the routing to add to
      * @param granda  the platform
@@ -34,11 +36,12 @@ public final class GrandaHttp {
     public static HttpRouting.Builder mount(HttpRouting.Builder routing, Granda granda, GrandaHttpConfig config) {
         return routing
                 .register("/functions", new FunctionsApiService(granda, config))
-                .register("/usage", new UsageApiService(granda))
+                .register("/usage", new UsageApiService(granda, config))
                 .register("/f", new InvokeService(granda, config))
                 .register("/health", new HealthService(granda))
                 .register("/", new ConsoleService())
-                .register("/", new PlatformApiService(granda))
+                .register("/", new AdminApiService(granda, config))
+                .register("/", new PlatformApiService(granda, config))
                 .register("/", new LegacyApiService(granda, config));
     }
 
@@ -53,6 +56,21 @@ public final class GrandaHttp {
      */
     public static HttpRouting.Builder mountMetrics(HttpRouting.Builder routing, PrometheusMeterRegistry registry) {
         return routing.register("/metrics", new MetricsService(registry));
+    }
+
+    /**
+     * Registers {@code GET /metrics} behind a bearer token of its own, for a scraper configured with it (Prometheus:
+     * {@code authorization: {credentials: <token>}}); see {@link #mountMetrics(HttpRouting.Builder,
+     * PrometheusMeterRegistry)}.
+     *
+     * @param routing  the routing to add to
+     * @param registry the registry to show
+     * @param token    the token scrapers must send as {@code Authorization: Bearer <token>}; empty for none
+     * @return the same routing builder
+     */
+    public static HttpRouting.Builder mountMetrics(HttpRouting.Builder routing, PrometheusMeterRegistry registry,
+                                                   java.util.Optional<String> token) {
+        return routing.register("/metrics", new MetricsService(registry, token));
     }
 
     /**
