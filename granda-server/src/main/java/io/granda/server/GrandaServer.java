@@ -104,6 +104,7 @@ public final class GrandaServer implements AutoCloseable {
                     .ownerId(ownerId)
                     .registry(store.functions())
                     .meteringStore(store.metering())
+                    .apiKeyStore(store.apiKeys())
                     .clock(clock)
                     .options(options)
                     .runtimes(Runtimes.withBaseImages(config.runtimeImages()));
@@ -119,7 +120,23 @@ public final class GrandaServer implements AutoCloseable {
         if (config.metrics()) {
             metrics.watch(granda);
         }
-        GrandaHttpConfig httpConfig = GrandaHttpConfig.DEFAULTS.withPublicUrl(config.publicUrl().orElse(null));
+        try {
+            if (config.requireApiKey() || config.adminKey().isPresent()) {
+                AdminKeyBootstrap.run(granda.apiKeys(), config.adminKey(), System.out, config.publicUrl()
+                        .orElse("http://localhost:" + (config.port() == 0 ? "<port>" : config.port())));
+            }
+        } catch (RuntimeException e) {
+            granda.close();
+            metrics.close();
+            store.close();
+            throw e;
+        }
+        GrandaHttpConfig httpConfig = GrandaHttpConfig.DEFAULTS.withPublicUrl(config.publicUrl().orElse(null))
+                .withRequireApiKey(config.requireApiKey());
+        if (!config.requireApiKey()) {
+            LOG.atWarn().log("API keys are not required (--require-api-key false): anyone who reaches this server "
+                    + "manages every function");
+        }
         WebServer webServer;
         try {
             webServer = WebServer.builder()
@@ -135,7 +152,8 @@ public final class GrandaServer implements AutoCloseable {
                             (long) granda.options().build().sourceLimits().maxUploadBytes()
                                     + httpConfig.maxJsonBytes()) + PAYLOAD_SLACK)
                     .routing(r -> GrandaHttp.notFoundFallback(config.metrics()
-                            ? GrandaHttp.mountMetrics(GrandaHttp.mount(r, granda, httpConfig), meterRegistry)
+                            ? GrandaHttp.mountMetrics(GrandaHttp.mount(r, granda, httpConfig), meterRegistry,
+                                    config.metricsKey())
                             : GrandaHttp.mount(r, granda, httpConfig)))
                     .build()
                     .start();
@@ -147,7 +165,8 @@ public final class GrandaServer implements AutoCloseable {
         }
         LOG.atInfo().addKeyValue("port", webServer.port()).addKeyValue("dataDir", config.dataDir().toAbsolutePath())
                 .addKeyValue("backend", granda.backendName()).addKeyValue("owner", ownerId)
-                .addKeyValue("functions", granda.functions().size()).log("Granda is serving");
+                .addKeyValue("functions", granda.functions().size())
+                .addKeyValue("apiKeysRequired", config.requireApiKey()).log("Granda is serving");
         return new GrandaServer(granda, store, webServer, metrics, meterRegistry);
     }
 

@@ -4,6 +4,7 @@ import io.granda.core.BuildOptions;
 import io.granda.core.MeteringOptions;
 import io.granda.core.PoolOptions;
 import io.granda.core.Prices;
+import io.granda.core.access.ApiKeyTokens;
 
 import java.math.BigDecimal;
 import java.nio.file.Path;
@@ -36,6 +37,10 @@ import java.util.Optional;
  * @param metrics           whether to keep Prometheus meters and serve them at {@code GET /metrics} (default true)
  * @param dockerSettings    further settings of the Docker backend ({@code docker.*}, e.g. {@code docker.pids-limit}),
  *                          from {@code --docker-settings name=value,...}; empty by default
+ * @param adminKey          an admin API key the operator chose ({@code gk_<id>_<secret>}), installed (hashed) at every
+ *                          start; empty: one is generated at the first start and printed once
+ * @param requireApiKey     whether management calls need an API key (default true)
+ * @param metricsKey        a token {@code GET /metrics} then needs as {@code Authorization: Bearer}; empty for none
  */
 public record ServerConfig(
         int port,
@@ -53,7 +58,10 @@ public record ServerConfig(
         Map<String, List<String>> runtimeImages,
         MeteringOptions metering,
         boolean metrics,
-        Map<String, String> dockerSettings) {
+        Map<String, String> dockerSettings,
+        Optional<String> adminKey,
+        boolean requireApiKey,
+        Optional<String> metricsKey) {
 
     /** One configurable option: flag name, variable name, default, help. */
     record Option(String name, String defaultValue, String help) {
@@ -99,7 +107,12 @@ public record ServerConfig(
                     Long.toString(MeteringOptions.DEFAULTS.aggregateRetention().toDays()),
                     "days per-minute usage aggregates are kept; at least record-retention-days"),
             new Option("docker-settings", "", "settings of the Docker backend, comma-separated name=value, e.g. "
-                    + "'pids-limit=256,cpus=2,user=' (see docs/configuration.md, \"Container hardening\")"));
+                    + "'pids-limit=256,cpus=2,user=' (see docs/configuration.md, \"Container hardening\")"),
+            new Option("admin-key", "", "an admin API key you chose, gk_<id>_<secret>, e.g. "
+                    + "gk_admin_$(openssl rand -hex 32) (default: one is generated at the first start and printed once)"),
+            new Option("require-api-key", "true", "whether management calls need an API key (false: anyone is an admin)"),
+            new Option("metrics-key", "", "a token GET /metrics then needs as 'Authorization: Bearer <token>' "
+                    + "(default: /metrics is open; keep it inside your network)"));
 
     /** Longest retention accepted, a hundred years: longer would be forever in all but name. */
     static final int MAX_RETENTION_DAYS = 36_500;
@@ -172,7 +185,49 @@ public record ServerConfig(
                 runtimeImages(values.get("runtime-images")),
                 metering(values),
                 booleanValue(values, "metrics"),
-                dockerSettings(values.get("docker-settings")));
+                dockerSettings(values.get("docker-settings")),
+                adminKey(values.get("admin-key")),
+                booleanValue(values, "require-api-key"),
+                metricsKey(values.get("metrics-key")));
+    }
+
+    /** Never echoes the value: a key in a message ends up in logs and terminals. */
+    static Optional<String> adminKey(String raw) {
+        String v = raw.strip();
+        if (v.isEmpty()) {
+            return Optional.empty();
+        }
+        if (!ApiKeyTokens.isToken(v)) {
+            throw new InvalidConfigException("admin-key must look like gk_<id>_<secret>: an id of 4 to 32 lowercase "
+                    + "letters and digits and a secret of 32 to 128 letters and digits, e.g. "
+                    + "gk_admin_$(openssl rand -hex 32) (the value given is not repeated here)");
+        }
+        return Optional.of(v);
+    }
+
+    /** Never echoes the value either. */
+    static Optional<String> metricsKey(String raw) {
+        String v = raw.strip();
+        if (v.isEmpty()) {
+            return Optional.empty();
+        }
+        if (v.length() < 16 || !v.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+            throw new InvalidConfigException("metrics-key must be at least 16 printable characters without spaces, "
+                    + "e.g. $(openssl rand -hex 32) (the value given is not repeated here)");
+        }
+        return Optional.of(v);
+    }
+
+    /** Keys stay out of the text, so that printing a configuration by mistake leaks nothing. */
+    @Override
+    public String toString() {
+        return "ServerConfig[port=" + port + ", host=" + host + ", dataDir=" + dataDir + ", publicUrl=" + publicUrl
+                + ", backend=" + backend + ", dockerHost=" + dockerHost + ", ownerId=" + ownerId
+                + ", maxPayloadBytes=" + maxPayloadBytes + ", maxTimeoutSeconds=" + maxTimeoutSeconds
+                + ", shutdownGrace=" + shutdownGrace + ", pool=" + pool + ", build=" + build
+                + ", runtimeImages=" + runtimeImages + ", metering=" + metering + ", metrics=" + metrics
+                + ", dockerSettings=" + dockerSettings + ", adminKey=" + adminKey.map(k -> "<hidden>")
+                + ", requireApiKey=" + requireApiKey + ", metricsKey=" + metricsKey.map(k -> "<hidden>") + "]";
     }
 
     /** Reads {@code name=value,...}; names get the {@code docker.} prefix when they lack it. */

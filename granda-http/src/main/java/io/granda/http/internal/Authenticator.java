@@ -75,20 +75,27 @@ public final class Authenticator {
     }
 
     /**
-     * @return the key the request carries; an {@code Authorization} header of another scheme counts as a key that
-     *         is not valid, so that it is refused rather than ignored
+     * @return the key the request carries: {@code X-Granda-Key} when there is one (so that a caller of a private
+     *         function can send the function an {@code Authorization} of its own), else {@code Authorization: Bearer};
+     *         an {@code Authorization} of another scheme alone counts as a key that is not valid, so that it is
+     *         refused rather than ignored
      */
     private static Optional<String> presented(ServerRequest req) {
-        Optional<String> authorization = req.headers().first(HeaderNames.AUTHORIZATION);
-        if (authorization.isPresent()) {
-            String value = authorization.get().strip();
-            if (value.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
-                return Optional.of(value.substring(BEARER.length()).strip());
-            }
-            throw unauthorized("Authorization must be 'Bearer <key>'; the "
-                    + value.split(" ", 2)[0].toLowerCase(Locale.ROOT) + " scheme is not accepted");
+        Optional<String> header = req.headers().first(HeaderNames.create(KEY_HEADER));
+        if (header.isPresent()) {
+            return Optional.of(header.get().strip());
         }
-        return req.headers().first(HeaderNames.create(KEY_HEADER)).map(String::strip);
+        Optional<String> authorization = req.headers().first(HeaderNames.AUTHORIZATION);
+        if (authorization.isEmpty()) {
+            return Optional.empty();
+        }
+        String value = authorization.get().strip();
+        if (value.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+            return Optional.of(value.substring(BEARER.length()).strip());
+        }
+        throw unauthorized("Authorization must be 'Bearer <key>'; the "
+                + value.split(" ", 2)[0].toLowerCase(Locale.ROOT) + " scheme is not accepted (or send the key as '"
+                + KEY_HEADER + "')");
     }
 
     /**
