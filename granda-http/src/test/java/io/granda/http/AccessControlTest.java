@@ -303,7 +303,15 @@ class AccessControlTest {
                 http.base() + path)).header("X-Granda-Key", acmeKey).POST(
                 java.net.http.HttpRequest.BodyPublishers.ofString("via header")).build());
         assertEquals("via header", viaHeader.text());
-        assertEquals(runs + 3, backend.runCalls());
+        // X-Granda-Key wins over an Authorization the caller means for the function itself.
+        HttpTestServer.Reply both = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                http.base() + path)).header("X-Granda-Key", acmeKey).header("Authorization", "Basic dXNlcjpwYXNz")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("both")).build());
+        assertEquals(200, both.status(), both.text());
+        assertUnauthorized(http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(http.base() + path))
+                .header("Authorization", "Basic dXNlcjpwYXNz").POST(
+                        java.net.http.HttpRequest.BodyPublishers.ofString("basic alone")).build()), "Basic alone");
+        assertEquals(runs + 4, backend.runCalls());
 
         // A public function needs no key, and a stray or wrong one is ignored.
         JsonNode open = create(acme, "{\"name\":\"open\",\"image\":\"granda/hello\"}");
