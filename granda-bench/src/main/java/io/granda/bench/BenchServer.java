@@ -93,7 +93,10 @@ public final class BenchServer implements AutoCloseable {
         }
         Path dataDir = ScratchDirectory.create("granda-bench-");
         String ownerId = "bench-" + UUID.randomUUID().toString().substring(0, 8);
-        String[] base = {"--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir.toString(), "--owner-id", ownerId};
+        // A key of its own, so that the server does not generate and print one: benchmarks call the API in code.
+        String adminKey = io.granda.core.access.ApiKeyTokens.newToken(io.granda.core.access.ApiKeyTokens.newKeyId());
+        String[] base = {"--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir.toString(), "--owner-id", ownerId,
+                "--admin-key", adminKey};
         String[] args = new String[base.length + extraArgs.length];
         System.arraycopy(base, 0, args, 0, base.length);
         System.arraycopy(extraArgs, 0, args, base.length, extraArgs.length);

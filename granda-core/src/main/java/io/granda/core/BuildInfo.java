@@ -15,15 +15,17 @@ import java.util.Objects;
  * @param ended        when it ended, null while it runs
  * @param message      why it failed (the compiler's own words), empty otherwise
  * @param log          its output so far
+ * @param tenant       the tenant whose function it builds
  */
 public record BuildInfo(String id, String functionName, String runtime, Status status, long revision,
-                        Instant started, Instant ended, String message, String log) {
+                        Instant started, Instant ended, String message, String log, String tenant) {
 
     public BuildInfo {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(status, "status");
         message = Objects.requireNonNullElse(message, "");
         log = Objects.requireNonNullElse(log, "");
+        Objects.requireNonNull(tenant, "tenant");
     }
 
     /** Where a build is. */

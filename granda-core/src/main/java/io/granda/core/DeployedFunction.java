@@ -17,6 +17,7 @@ import java.util.Objects;
  * @param spec      what this revision runs
  * @param createdAt when the function (revision 1) was created
  * @param updatedAt when this revision was made
+ * @param tenant    the tenant owning the function, fixed at creation (see {@link io.granda.core.access.Tenant})
  */
 public record DeployedFunction(
         String id,
@@ -25,7 +26,8 @@ public record DeployedFunction(
         String routeId,
         FunctionSpec spec,
         Instant createdAt,
-        Instant updatedAt) {
+        Instant updatedAt,
+        String tenant) {
 
     public DeployedFunction {
         Objects.requireNonNull(id, "id");
@@ -34,11 +36,26 @@ public record DeployedFunction(
         Objects.requireNonNull(spec, "spec");
         Objects.requireNonNull(createdAt, "createdAt");
         Objects.requireNonNull(updatedAt, "updatedAt");
+        Objects.requireNonNull(tenant, "tenant");
         if (revision < 1) {
             throw new IllegalArgumentException("revision must be >= 1, was " + revision);
         }
         if (!name.equals(spec.name())) {
             throw new IllegalArgumentException("name '" + name + "' differs from spec name '" + spec.name() + "'");
         }
+    }
+
+    /** A function of the tenant {@link io.granda.core.access.Tenant#DEFAULT}. */
+    public DeployedFunction(String id, String name, long revision, String routeId, FunctionSpec spec,
+                            Instant createdAt, Instant updatedAt) {
+        this(id, name, revision, routeId, spec, createdAt, updatedAt, io.granda.core.access.Tenant.DEFAULT);
+    }
+
+    /**
+     * @param tenant a tenant, or {@code null} for every tenant
+     * @return whether this function is that tenant's (always, for {@code null})
+     */
+    public boolean ownedBy(String tenant) {
+        return tenant == null || tenant.equals(this.tenant);
     }
 }

@@ -22,6 +22,8 @@ import java.util.Objects;
  * @param scaling     how a hot function's instances scale; ignored in run mode
  * @param runtime     for a function built from source, its runtime's name ({@code python}, ...); empty for a
  *                    function given as an image. The image of a built function is the one Granda built.
+ * @param isPrivate   whether calling the function's URL needs an API key of its tenant (or an admin key); a public
+ *                    function's unguessable URL is its only secret, as in the original Granda
  */
 public record FunctionSpec(
         String name,
@@ -32,7 +34,8 @@ public record FunctionSpec(
         int memoryMb,
         Map<String, String> env,
         ScalingPolicy scaling,
-        String runtime) {
+        String runtime,
+        boolean isPrivate) {
 
     /** Timeout when none is given; the original Granda's default. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
@@ -52,6 +55,12 @@ public record FunctionSpec(
         runtime = runtime == null ? "" : runtime;
     }
 
+    /** A public function (see the canonical constructor). */
+    public FunctionSpec(String name, String description, String image, ExecutionMode mode, Duration timeout,
+                        int memoryMb, Map<String, String> env, ScalingPolicy scaling, String runtime) {
+        this(name, description, image, mode, timeout, memoryMb, env, scaling, runtime, false);
+    }
+
     /** @return true for a function built from source code, false for one given as an image */
     public boolean fromSource() {
         return !runtime.isEmpty();
@@ -65,7 +74,7 @@ public record FunctionSpec(
     /** @return a builder holding this spec's values, to derive a changed copy */
     public Builder toBuilder() {
         return new Builder(name).description(description).image(image).mode(mode).timeout(timeout)
-                .memoryMb(memoryMb).env(env).scaling(scaling).runtime(runtime);
+                .memoryMb(memoryMb).env(env).scaling(scaling).runtime(runtime).isPrivate(isPrivate);
     }
 
     /** Builds a {@link FunctionSpec}; not thread-safe. */
@@ -79,6 +88,7 @@ public record FunctionSpec(
         private Map<String, String> env = Map.of();
         private ScalingPolicy scaling = ScalingPolicy.DEFAULT;
         private String runtime = "";
+        private boolean isPrivate;
 
         private Builder(String name) {
             this.name = name;
@@ -130,8 +140,15 @@ public record FunctionSpec(
             return this;
         }
 
+        /** Whether calling the function's URL needs an API key of its tenant (default false: the URL is the secret). */
+        public Builder isPrivate(boolean isPrivate) {
+            this.isPrivate = isPrivate;
+            return this;
+        }
+
         public FunctionSpec build() {
-            return new FunctionSpec(name, description, image, mode, timeout, memoryMb, env, scaling, runtime);
+            return new FunctionSpec(name, description, image, mode, timeout, memoryMb, env, scaling, runtime,
+                    isPrivate);
         }
     }
 }

@@ -1,5 +1,7 @@
 package io.granda.core;
 
+import io.granda.core.access.ApiKeys;
+import io.granda.core.access.Tenant;
 import io.granda.core.build.BuildFailedException;
 import io.granda.core.build.FunctionSource;
 import io.granda.core.build.ImageBuilder;
@@ -14,8 +16,10 @@ import io.granda.core.internal.build.FunctionBuilds;
 import io.granda.core.internal.hot.HotInvoker;
 import io.granda.core.internal.hot.InstanceState;
 import io.granda.core.internal.hot.WarmPool;
+import io.granda.core.memory.InMemoryApiKeyStore;
 import io.granda.core.memory.InMemoryFunctionRegistry;
 import io.granda.core.memory.InMemoryMeteringStore;
+import io.granda.core.spi.ApiKeyStore;
 import io.granda.core.spi.Backend;
 import io.granda.core.spi.BackendCapability;
 import io.granda.core.spi.BackendProvider;
@@ -43,7 +47,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The platform, as an application embeds it: deploy functions, invoke them, list and delete them, read what they
@@ -57,8 +63,14 @@ import java.util.function.Consumer;
  * }
  * }</pre>
  *
- * <p>Granda owns the backend, registry and metering store it is built with: {@link #close()} waits for calls under
- * way, stores their records, removes every instance and closes each of them that is {@link AutoCloseable}.
+ * <p>Granda owns the backend, registry and stores it is built with: {@link #close()} waits for calls under way,
+ * stores their records, removes every instance and closes each of them that is {@link AutoCloseable}.
+ *
+ * <p><b>Tenants.</b> Every function belongs to one {@link Tenant}, fixed when it is deployed ({@link Tenant#DEFAULT}
+ * unless another is named). Methods that take a {@code tenant} first act only on that tenant's functions, and
+ * answer for another tenant's function exactly as for a missing one ({@link FunctionNotFoundException}); a
+ * {@code null} tenant means every tenant, as the operator sees them. Names are unique across tenants. The tenants
+ * themselves and their API keys are in {@link #apiKeys()}.
  */
 public final class Granda implements AutoCloseable {
 
@@ -76,7 +88,14 @@ public final class Granda implements AutoCloseable {
     private final MeteringStore meteringStore;
     private final Clock clock;
     private final GrandaOptions options;
-    private final String tenant;
+    private final ApiKeyStore apiKeyStore;
+    private final ApiKeys apiKeys;
+    /**
+     * Held while an update or a delete checks that the function it was asked about is still the one registered under
+     * its name and changes it: without it, a function deleted and created again (perhaps by another tenant) between
+     * the check and the change would receive a change meant for its predecessor.
+     */
+    private final ReentrantLock changeLock = new ReentrantLock();
     private final Invoker runModeInvoker;
     /** Null when the backend has no hot instances. */
     private final WarmPool pool;
@@ -100,7 +119,8 @@ public final class Granda implements AutoCloseable {
         this.meteringStore = b.meteringStore != null ? b.meteringStore : new InMemoryMeteringStore();
         this.clock = b.clock;
         this.options = b.options;
-        this.tenant = b.tenant;
+        this.apiKeyStore = b.apiKeyStore != null ? b.apiKeyStore : new InMemoryApiKeyStore(b.clock);
+        this.apiKeys = new ApiKeys(apiKeyStore, clock);
         this.runModeInvoker = new RunModeInvoker(backend, clock, options.maxOutputBytes(), options.maxLogTailBytes());
         this.cache = new FunctionCache(registry);
         this.runtimes = b.runtimes;
@@ -162,21 +182,39 @@ public final class Granda implements AutoCloseable {
      * @throws FunctionAlreadyExistsException when the name is taken
      * @throws ImageUnavailableException      when the image is absent and cannot be pulled
      * @throws BackendUnavailableException    when the backend cannot be reached
+     * @see #deploy(String, FunctionSpec)
      */
     public DeployedFunction deploy(FunctionSpec spec) {
+        return deploy(Tenant.DEFAULT, spec);
+    }
+
+    /**
+     * Deploys a new function of a tenant; see {@link #deploy(FunctionSpec)}. Names are unique across tenants.
+     *
+     * @param tenant the tenant owning the function (a valid {@link Tenant#ID_PATTERN id}; it need not be registered
+     *               in {@link #apiKeys()} when no API key is to act for it)
+     * @param spec   what to deploy
+     * @return the deployed function
+     * @throws InvalidFunctionSpecException   when the spec breaks a limit or the tenant id is invalid
+     * @throws FunctionAlreadyExistsException when the name is taken, by any tenant
+     * @throws ImageUnavailableException      when the image is absent and cannot be pulled
+     */
+    public DeployedFunction deploy(String tenant, FunctionSpec spec) {
+        Tenant.checkId(tenant);
         checkDeployable(spec);
         if (cache.byName(spec.name()).isPresent()) {
             // Fail before a possibly long pull; create() still guards the race.
             throw new FunctionAlreadyExistsException("a function named '" + spec.name() + "' already exists");
         }
         backend.prepare(spec.image());
-        DeployedFunction created = registry.create(spec);
+        DeployedFunction created = registry.create(tenant, spec, null);
         cache.put(created);
         if (pool != null) {
             pool.functionChanged(created);
         }
-        LOG.atInfo().addKeyValue("function", created.name()).addKeyValue("image", spec.image())
-                .addKeyValue("route", created.routeId()).log("function deployed");
+        // The route is the function's secret: it stays out of the log.
+        LOG.atInfo().addKeyValue("function", created.name()).addKeyValue("tenant", tenant)
+                .addKeyValue("image", spec.image()).log("function deployed");
         return created;
     }
 
@@ -196,6 +234,21 @@ public final class Granda implements AutoCloseable {
      * @throws RuntimeUnavailableException    when none of the runtime's base images is available
      */
     public DeployedFunction deploy(FunctionSpec spec, FunctionSource source, Consumer<String> buildLog) {
+        return deploy(Tenant.DEFAULT, spec, source, buildLog);
+    }
+
+    /**
+     * Deploys a new function of a tenant from source code; see {@link #deploy(FunctionSpec, FunctionSource,
+     * Consumer)} and {@link #deploy(String, FunctionSpec)}.
+     *
+     * @param tenant   the tenant owning the function
+     * @param spec     name, timeout, memory, env, scaling; image and mode are set by Granda
+     * @param source   the runtime and files to build
+     * @param buildLog receives each line of the build's output as it comes
+     * @return the deployed function
+     */
+    public DeployedFunction deploy(String tenant, FunctionSpec spec, FunctionSource source, Consumer<String> buildLog) {
+        Tenant.checkId(tenant);
         LanguageRuntime runtime = checkSource(source);
         FunctionSource normalised = new FunctionSource(runtime.name(), source.files());
         FunctionSpec hot = spec.toBuilder().mode(ExecutionMode.HOT).runtime(runtime.name())
@@ -204,10 +257,10 @@ public final class Granda implements AutoCloseable {
         if (cache.byName(spec.name()).isPresent()) {
             throw new FunctionAlreadyExistsException("a function named '" + spec.name() + "' already exists");
         }
-        FunctionBuilds.Built built = builds.build(spec.name(), 1, runtime, normalised, buildLog);
+        FunctionBuilds.Built built = builds.build(tenant, spec.name(), 1, runtime, normalised, buildLog);
         DeployedFunction created;
         try {
-            created = registry.create(hot.toBuilder().image(built.tag()).build(), normalised);
+            created = registry.create(tenant, hot.toBuilder().image(built.tag()).build(), normalised);
         } catch (RuntimeException e) {
             builds.abandoned(built.buildId(), String.valueOf(e.getMessage()));
             builds.removeImage(built.tag());
@@ -218,8 +271,8 @@ public final class Granda implements AutoCloseable {
         if (pool != null) {
             pool.functionChanged(created);
         }
-        LOG.atInfo().addKeyValue("function", created.name()).addKeyValue("runtime", runtime.name())
-                .addKeyValue("image", built.tag()).addKeyValue("route", created.routeId()).log("function deployed");
+        LOG.atInfo().addKeyValue("function", created.name()).addKeyValue("tenant", tenant)
+                .addKeyValue("runtime", runtime.name()).addKeyValue("image", built.tag()).log("function deployed");
         return created;
     }
 
@@ -239,21 +292,41 @@ public final class Granda implements AutoCloseable {
      */
     public DeployedFunction update(FunctionSpec spec, long expectedRevision, FunctionSource source,
                                    Consumer<String> buildLog) {
+        return update(null, spec, expectedRevision, source, buildLog);
+    }
+
+    /**
+     * Builds and makes a new revision of one of a tenant's functions from new source code; see
+     * {@link #update(FunctionSpec, long, FunctionSource, Consumer)}. If the function is deleted (or deleted and
+     * created again) while it builds, nothing changes and the answer is {@link FunctionNotFoundException}.
+     *
+     * @param tenant           the function's tenant, or {@code null} for any tenant's
+     * @param spec             the new settings; image and mode are set by Granda
+     * @param expectedRevision the revision the caller last saw, or -1 for whatever is current
+     * @param source           the new source
+     * @param buildLog         receives each line of the build's output
+     * @return the new revision
+     * @throws FunctionNotFoundException when the tenant has no such function
+     */
+    public DeployedFunction update(String tenant, FunctionSpec spec, long expectedRevision, FunctionSource source,
+                                   Consumer<String> buildLog) {
         LanguageRuntime runtime = checkSource(source);
         FunctionSource normalised = new FunctionSource(runtime.name(), source.files());
         FunctionSpec hot = spec.toBuilder().mode(ExecutionMode.HOT).runtime(runtime.name())
                 .image(PLACEHOLDER_IMAGE).build();
         checkDeployable(hot);
-        DeployedFunction current = cache.byName(spec.name()).orElseThrow(() -> notFound(spec.name()));
+        DeployedFunction current = visible(tenant, spec.name());
         long expected = expectedRevision < 0 ? current.revision() : expectedRevision;
         if (current.revision() != expected) {
             throw new RevisionConflictException("function '" + spec.name() + "' is at revision " + current.revision()
                     + ", not " + expected);
         }
-        FunctionBuilds.Built built = builds.build(spec.name(), expected + 1, runtime, normalised, buildLog);
+        FunctionBuilds.Built built = builds.build(current.tenant(), spec.name(), expected + 1, runtime, normalised,
+                buildLog);
         DeployedFunction updated;
         try {
-            updated = registry.update(hot.toBuilder().image(built.tag()).build(), expected, normalised);
+            FunctionSpec next = hot.toBuilder().image(built.tag()).build();
+            updated = whileStill(current, () -> registry.update(next, expected, normalised));
         } catch (RuntimeException e) {
             builds.abandoned(built.buildId(), String.valueOf(e.getMessage()));
             builds.removeImage(built.tag());
@@ -287,7 +360,17 @@ public final class Granda implements AutoCloseable {
      * @throws FunctionNotFoundException when there is no such function
      */
     public Optional<FunctionSource> source(String name) {
-        DeployedFunction f = cache.byName(name).orElseThrow(() -> notFound(name));
+        return source(null, name);
+    }
+
+    /**
+     * @param tenant the function's tenant, or {@code null} for any tenant's
+     * @param name   a function name
+     * @return the source its current revision was built from; empty for a function given as an image
+     * @throws FunctionNotFoundException when the tenant has no such function
+     */
+    public Optional<FunctionSource> source(String tenant, String name) {
+        DeployedFunction f = visible(tenant, name);
         return registry.source(f.id(), f.revision());
     }
 
@@ -296,7 +379,17 @@ public final class Granda implements AutoCloseable {
      * @return that build, live while it runs, if it is among the recent ones
      */
     public Optional<BuildInfo> build(String buildId) {
-        return builds == null ? Optional.empty() : builds.info(buildId);
+        return build(null, buildId);
+    }
+
+    /**
+     * @param tenant  the tenant whose builds to look among, or {@code null} for every tenant's
+     * @param buildId a build's id
+     * @return that build of the tenant, live while it runs, if it is among the recent ones
+     */
+    public Optional<BuildInfo> build(String tenant, String buildId) {
+        return builds == null ? Optional.empty()
+                : builds.info(buildId).filter(b -> tenant == null || b.tenant().equals(tenant));
     }
 
     /**
@@ -304,7 +397,16 @@ public final class Granda implements AutoCloseable {
      * @return the most recent build of that name that is still remembered (successful or not)
      */
     public Optional<BuildInfo> latestBuild(String name) {
-        return builds == null ? Optional.empty() : builds.latest(name);
+        return latestBuild(null, name);
+    }
+
+    /**
+     * @param tenant the tenant whose builds to look among, or {@code null} for every tenant's
+     * @param name   a function name
+     * @return the most recent build of that name by that tenant that is still remembered (successful or not)
+     */
+    public Optional<BuildInfo> latestBuild(String tenant, String name) {
+        return builds == null ? Optional.empty() : builds.latest(tenant, name);
     }
 
     /** @return the runtimes functions can be written in; empty when this Granda cannot build */
@@ -321,9 +423,7 @@ public final class Granda implements AutoCloseable {
      * @see #update(FunctionSpec, long)
      */
     public DeployedFunction update(FunctionSpec spec) {
-        DeployedFunction current = cache.byName(spec.name())
-                .orElseThrow(() -> notFound(spec.name()));
-        return update(spec, current.revision());
+        return update(null, spec, -1);
     }
 
     /**
@@ -338,9 +438,25 @@ public final class Granda implements AutoCloseable {
      * @throws ImageUnavailableException    when the new image is absent and cannot be pulled
      */
     public DeployedFunction update(FunctionSpec spec, long expectedRevision) {
+        return update(null, spec, expectedRevision);
+    }
+
+    /**
+     * Replaces the spec of one of a tenant's functions, if it is still at the expected revision; see
+     * {@link #update(FunctionSpec, long)}. The tenant owning the function never changes.
+     *
+     * @param tenant           the function's tenant, or {@code null} for any tenant's
+     * @param spec             the new spec; its name says which function
+     * @param expectedRevision the revision the caller last saw, or -1 for whatever is current
+     * @return the new revision
+     * @throws FunctionNotFoundException when the tenant has no such function
+     * @throws RevisionConflictException when the function has moved past {@code expectedRevision}
+     */
+    public DeployedFunction update(String tenant, FunctionSpec spec, long expectedRevision) {
         checkDeployable(spec);
         String name = spec.name();
-        DeployedFunction current = cache.byName(name).orElseThrow(() -> notFound(name));
+        DeployedFunction current = visible(tenant, name);
+        long expected = expectedRevision < 0 ? current.revision() : expectedRevision;
         FunctionSource keptSource = null;
         FunctionSpec next;
         if (current.spec().fromSource() && spec.image().equals(current.spec().image())) {
@@ -351,7 +467,8 @@ public final class Granda implements AutoCloseable {
             next = spec.toBuilder().runtime("").build();
         }
         backend.prepare(next.image());
-        DeployedFunction updated = registry.update(next, expectedRevision, keptSource);
+        FunctionSource source = keptSource;
+        DeployedFunction updated = whileStill(current, () -> registry.update(next, expected, source));
         cache.put(updated);
         if (pool != null) {
             // Instances of the old revision take no new calls and go as soon as their calls end.
@@ -371,6 +488,15 @@ public final class Granda implements AutoCloseable {
     }
 
     /**
+     * @param tenant a tenant, or {@code null} for any tenant
+     * @param name   a function name
+     * @return the function's current revision when it is that tenant's, else empty
+     */
+    public Optional<DeployedFunction> function(String tenant, String name) {
+        return cache.byName(name).filter(f -> f.ownedBy(tenant));
+    }
+
+    /**
      * @param routeId the route segment of a function's URL
      * @return the function owning the route, empty when none does
      */
@@ -384,13 +510,42 @@ public final class Granda implements AutoCloseable {
     }
 
     /**
+     * @param tenant a tenant, or {@code null} for every tenant
+     * @return the current revision of each of that tenant's functions, by name
+     */
+    public List<DeployedFunction> functions(String tenant) {
+        return registry.list().stream().filter(f -> f.ownedBy(tenant)).toList();
+    }
+
+    /**
      * Deletes a function. Its URL stops answering at once; its invocation records stay.
      *
      * @param name a function name
      * @return true when it existed
      */
     public boolean delete(String name) {
-        Optional<DeployedFunction> removed = registry.delete(name);
+        return delete(null, name);
+    }
+
+    /**
+     * Deletes one of a tenant's functions; see {@link #delete(String)}.
+     *
+     * @param tenant the function's tenant, or {@code null} for any tenant's
+     * @param name   a function name
+     * @return true when the tenant had such a function
+     */
+    public boolean delete(String tenant, String name) {
+        Optional<DeployedFunction> removed;
+        changeLock.lock();
+        try {
+            // The registry, not the cache: the check and the delete must see the same function.
+            if (registry.find(name).filter(f -> f.ownedBy(tenant)).isEmpty()) {
+                return false;
+            }
+            removed = registry.delete(name);
+        } finally {
+            changeLock.unlock();
+        }
         removed.ifPresent(f -> {
             cache.remove(f);
             recentLogs.remove(f.id());
@@ -492,8 +647,19 @@ public final class Granda implements AutoCloseable {
      * @throws FunctionNotFoundException when there is no such function
      */
     public List<CallLog> recentLogs(String name) {
-        DeployedFunction f = cache.byName(name).orElseThrow(() -> notFound(name));
-        return recentLogs.newestFirst(f.id());
+        return recentLogs(null, name);
+    }
+
+    /**
+     * The last calls of one of a tenant's functions; see {@link #recentLogs(String)}.
+     *
+     * @param tenant the function's tenant, or {@code null} for any tenant's
+     * @param name   a function name
+     * @return its remembered calls, newest first
+     * @throws FunctionNotFoundException when the tenant has no such function
+     */
+    public List<CallLog> recentLogs(String tenant, String name) {
+        return recentLogs.newestFirst(visible(tenant, name).id());
     }
 
     /** @return how many calls {@link #recentLogs} keeps per function */
@@ -531,7 +697,7 @@ public final class Granda implements AutoCloseable {
         InvocationTimings t = r.timings();
         InvocationRecord.PhaseMicros phases = new InvocationRecord.PhaseMicros(micros(t.queueWait()),
                 micros(t.imagePull()), micros(t.createStart()), micros(t.init()), micros(t.run()));
-        return new InvocationRecord(r.invocationId(), tenant, f.id(), f.name(), f.revision(), t.start(), t.end(),
+        return new InvocationRecord(r.invocationId(), f.tenant(), f.id(), f.name(), f.revision(), t.start(), t.end(),
                 phases, f.spec().memoryMb(), r.cpuMicros(),
                 r.outcome(), r.exitCode(), r.cold(), request.body().length, r.output().length);
     }
@@ -558,7 +724,21 @@ public final class Granda implements AutoCloseable {
      * @throws FunctionNotFoundException when there is no such function
      */
     public Page<InvocationRecord> invocations(String name, int limit, String cursor) {
-        DeployedFunction f = cache.byName(name).orElseThrow(() -> notFound(name));
+        return invocations(null, name, limit, cursor);
+    }
+
+    /**
+     * Lists the calls of one of a tenant's functions; see {@link #invocations(String, int, String)}.
+     *
+     * @param tenant the function's tenant, or {@code null} for any tenant's
+     * @param name   a function name
+     * @param limit  page size, 1 to 1000
+     * @param cursor {@code null} for the first page, else the previous page's {@link Page#nextCursor()}
+     * @return one page of records
+     * @throws FunctionNotFoundException when the tenant has no such function
+     */
+    public Page<InvocationRecord> invocations(String tenant, String name, int limit, String cursor) {
+        DeployedFunction f = visible(tenant, name);
         recorder.flush(READ_FLUSH_TIMEOUT);
         return meteringStore.invocations(f.id(), limit, cursor);
     }
@@ -573,7 +753,21 @@ public final class Granda implements AutoCloseable {
      * @throws FunctionNotFoundException when there is no such function
      */
     public UsageSummary usage(String name, Instant since, Instant until) {
-        DeployedFunction f = cache.byName(name).orElseThrow(() -> notFound(name));
+        return usage(null, name, since, until);
+    }
+
+    /**
+     * Totals of the calls of one of a tenant's functions; see {@link #usage(String, Instant, Instant)}.
+     *
+     * @param tenant the function's tenant, or {@code null} for any tenant's
+     * @param name   a function name
+     * @param since  inclusive lower bound
+     * @param until  exclusive upper bound
+     * @return the totals
+     * @throws FunctionNotFoundException when the tenant has no such function
+     */
+    public UsageSummary usage(String tenant, String name, Instant since, Instant until) {
+        DeployedFunction f = visible(tenant, name);
         recorder.flush(READ_FLUSH_TIMEOUT);
         return meteringStore.usage(f.id(), since, until);
     }
@@ -597,11 +791,11 @@ public final class Granda implements AutoCloseable {
      * @param until        exclusive upper bound
      * @param granularity  bucket width
      * @return buckets with calls, oldest first
-     * @throws FunctionNotFoundException when a function name is given and there is no such function
+     * @throws FunctionNotFoundException when a function name is given and the tenant has no such function
      */
     public List<UsageBucket> usageSeries(String tenant, String functionName, Instant since, Instant until,
                                          Granularity granularity) {
-        RecordFilter filter = new RecordFilter(tenant, functionIdOf(functionName), since, until);
+        RecordFilter filter = new RecordFilter(tenant, functionIdOf(tenant, functionName), since, until);
         recorder.flush(READ_FLUSH_TIMEOUT);
         return meteringStore.usageSeries(filter, granularity);
     }
@@ -628,18 +822,17 @@ public final class Granda implements AutoCloseable {
      * @param until        exclusive upper bound
      * @param sink         receives each record; must not call back into Granda's store
      * @return how many records were passed
-     * @throws FunctionNotFoundException when a function name is given and there is no such function
+     * @throws FunctionNotFoundException when a function name is given and the tenant has no such function
      */
     public long exportRecords(String tenant, String functionName, Instant since, Instant until,
                               Consumer<InvocationRecord> sink) {
-        RecordFilter filter = new RecordFilter(tenant, functionIdOf(functionName), since, until);
+        RecordFilter filter = new RecordFilter(tenant, functionIdOf(tenant, functionName), since, until);
         recorder.flush(READ_FLUSH_TIMEOUT);
         return meteringStore.exportRecords(filter, sink);
     }
 
-    private String functionIdOf(String functionName) {
-        return functionName == null ? null
-                : cache.byName(functionName).orElseThrow(() -> notFound(functionName)).id();
+    private String functionIdOf(String tenant, String functionName) {
+        return functionName == null ? null : visible(tenant, functionName).id();
     }
 
     /** @return the prices usage is costed at */
@@ -647,9 +840,9 @@ public final class Granda implements AutoCloseable {
         return options.metering().prices();
     }
 
-    /** @return the tenant this platform records calls under */
-    public String tenant() {
-        return tenant;
+    /** @return the tenants and their API keys */
+    public ApiKeys apiKeys() {
+        return apiKeys;
     }
 
     /**
@@ -722,7 +915,19 @@ public final class Granda implements AutoCloseable {
      * @throws FunctionNotFoundException when there is no such function
      */
     public List<InstanceInfo> instances(String name) {
-        DeployedFunction f = cache.byName(name).orElseThrow(() -> notFound(name));
+        return instances(null, name);
+    }
+
+    /**
+     * The hot instances of one of a tenant's functions; see {@link #instances(String)}.
+     *
+     * @param tenant the function's tenant, or {@code null} for any tenant's
+     * @param name   a function name
+     * @return its instances now
+     * @throws FunctionNotFoundException when the tenant has no such function
+     */
+    public List<InstanceInfo> instances(String tenant, String name) {
+        DeployedFunction f = visible(tenant, name);
         if (pool == null) {
             return List.of();
         }
@@ -789,6 +994,29 @@ public final class Granda implements AutoCloseable {
         }
     }
 
+    /**
+     * @return the function when it is the tenant's; another tenant's answers exactly as a missing one, so that names
+     *         tell nobody what other tenants have
+     */
+    private DeployedFunction visible(String tenant, String name) {
+        return cache.byName(name).filter(f -> f.ownedBy(tenant)).orElseThrow(() -> notFound(name));
+    }
+
+    /**
+     * Runs a change of a function once sure, under {@link #changeLock}, that the function registered under its name
+     * is still the one the caller checked (same id), not a successor created since.
+     */
+    private DeployedFunction whileStill(DeployedFunction checked, Supplier<DeployedFunction> change) {
+        changeLock.lock();
+        try {
+            registry.find(checked.name()).filter(f -> f.id().equals(checked.id()))
+                    .orElseThrow(() -> notFound(checked.name()));
+            return change.get();
+        } finally {
+            changeLock.unlock();
+        }
+    }
+
     private static FunctionNotFoundException notFound(String name) {
         return new FunctionNotFoundException("no function named '" + name + "'");
     }
@@ -821,6 +1049,9 @@ public final class Granda implements AutoCloseable {
         if (meteringStore != registry) {
             closeQuietly(meteringStore);
         }
+        if (apiKeyStore != registry && apiKeyStore != meteringStore) {
+            closeQuietly(apiKeyStore);
+        }
         LOG.info("Granda stopped");
     }
 
@@ -845,7 +1076,7 @@ public final class Granda implements AutoCloseable {
         private MeteringStore meteringStore;
         private Clock clock = Clock.systemUTC();
         private GrandaOptions options = GrandaOptions.DEFAULTS;
-        private String tenant = InvocationRecord.DEFAULT_TENANT;
+        private ApiKeyStore apiKeyStore;
         private boolean reapAtStart = true;
         private RuntimeCatalog runtimes = RuntimeCatalog.NONE;
         private ImageBuilder imageBuilder;
@@ -897,6 +1128,12 @@ public final class Granda implements AutoCloseable {
         /** Where invocation records are kept (default: in memory). */
         public Builder meteringStore(MeteringStore store) {
             this.meteringStore = store;
+            return this;
+        }
+
+        /** Where tenants and API keys are kept (default: in memory, with the tenant {@link Tenant#DEFAULT} only). */
+        public Builder apiKeyStore(ApiKeyStore store) {
+            this.apiKeyStore = store;
             return this;
         }
 

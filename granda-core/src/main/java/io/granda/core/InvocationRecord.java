@@ -12,7 +12,7 @@ import java.util.Objects;
  * the run time rounded up to the next whole millisecond (see {@link #billedMillis()}).
  *
  * @param invocationId  unique id of the call
- * @param tenant        owner of the function; {@code "default"} until tenants exist
+ * @param tenant        the tenant owning the function at the time of the call
  * @param functionId    the function's stable id
  * @param functionName  the function's name at the time of the call
  * @param revision      the revision that served the call
@@ -44,8 +44,8 @@ public record InvocationRecord(
         long requestBytes,
         long responseBytes) {
 
-    /** Tenant of every function until multi-tenancy is configured. */
-    public static final String DEFAULT_TENANT = "default";
+    /** The tenant of functions deployed without naming one: {@link io.granda.core.access.Tenant#DEFAULT}. */
+    public static final String DEFAULT_TENANT = io.granda.core.access.Tenant.DEFAULT;
 
     public InvocationRecord {
         Objects.requireNonNull(invocationId, "invocationId");

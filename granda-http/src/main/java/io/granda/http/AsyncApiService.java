@@ -1,5 +1,7 @@
 package io.granda.http;
 
+import io.granda.core.DeployedFunction;
+import io.granda.core.FunctionNotFoundException;
 import io.granda.core.Granda;
 import io.granda.core.InvocationRecord;
 import io.granda.core.InvocationRequest;
@@ -11,6 +13,8 @@ import io.granda.core.async.EventNotFoundException;
 import io.granda.core.async.EventStatus;
 import io.granda.core.async.GrandaEvents;
 import io.granda.http.internal.ApiException;
+import io.granda.http.internal.Authenticator;
+import io.granda.http.internal.Caller;
 import io.granda.http.internal.Bodies;
 import io.granda.http.internal.EventJson;
 import io.granda.http.internal.InvocationJson;
@@ -60,26 +64,31 @@ public final class AsyncApiService implements HttpService {
 
     private final Granda granda;
     private final GrandaEvents events;
+    private final Authenticator auth;
 
     /**
      * @param granda the platform
      * @param events its event engine, or {@code null} when async invocations are disabled
+     * @param config HTTP settings (whether API keys are required)
      */
-    public AsyncApiService(Granda granda, GrandaEvents events) {
+    public AsyncApiService(Granda granda, GrandaEvents events, GrandaHttpConfig config) {
         this.granda = Objects.requireNonNull(granda, "granda");
         this.events = events;
+        this.auth = new Authenticator(granda.apiKeys(), config.requireApiKey());
     }
 
     @Override
     public void routing(HttpRules rules) {
-        rules.post("/functions/{name}/async", Responses.guarded("accept event", this::submit))
-                .get("/functions/{name}/events", Responses.guarded("list events", this::listOfFunction))
-                .post("/functions/{name}/events/redrive", Responses.guarded("redrive events", this::redriveAll))
-                .get("/functions/{name}/async-config", Responses.guarded("get async config", this::getPolicy))
-                .put("/functions/{name}/async-config", Responses.guarded("set async config", this::setPolicy))
-                .get("/events", Responses.guarded("list events", this::listAll))
-                .get("/invocations/{id}", Responses.guarded("get invocation", this::get))
-                .post("/invocations/{id}/redrive", Responses.guarded("redrive event", this::redrive))
+        // Every route needs a key; a tenant key sees only its own functions' events, and another tenant's answer 404
+        // exactly as a missing one.
+        rules.post("/functions/{name}/async", auth.authenticated("accept event", this::submit))
+                .get("/functions/{name}/events", auth.authenticated("list events", this::listOfFunction))
+                .post("/functions/{name}/events/redrive", auth.authenticated("redrive events", this::redriveAll))
+                .get("/functions/{name}/async-config", auth.authenticated("get async config", this::getPolicy))
+                .put("/functions/{name}/async-config", auth.authenticated("set async config", this::setPolicy))
+                .get("/events", auth.authenticated("list events", this::listAll))
+                .get("/invocations/{id}", auth.authenticated("get invocation", this::get))
+                .post("/invocations/{id}/redrive", auth.authenticated("redrive event", this::redrive))
                 .any("/functions/{name}/async", FunctionsApiService.methodNotAllowed("POST"))
                 .any("/functions/{name}/events", FunctionsApiService.methodNotAllowed("GET"))
                 .any("/functions/{name}/events/redrive", FunctionsApiService.methodNotAllowed("POST"))
@@ -97,12 +106,18 @@ public final class AsyncApiService implements HttpService {
         return events;
     }
 
-    private void submit(ServerRequest req, ServerResponse res) {
+    /** @return the named function when the caller may see it; another tenant's is as missing as a missing one */
+    private DeployedFunction visible(Caller caller, String name) {
+        return granda.function(caller.scope(), name)
+                .orElseThrow(() -> new FunctionNotFoundException("no function named '" + name + "'"));
+    }
+
+    private void submit(Caller caller, ServerRequest req, ServerResponse res) {
         GrandaEvents ev = events();
-        String name = req.path().pathParameters().get("name");
+        DeployedFunction f = visible(caller, req.path().pathParameters().get("name"));
         byte[] body = Bodies.read(req, granda.options().maxPayloadBytes(), "payload");
         InvocationRequest call = new InvocationRequest("POST", "/", req.query().rawValue(), forwarded(req), body);
-        Accepted a = ev.submit(name, call, header(req, IDEMPOTENCY_KEY_HEADER), header(req, CALLBACK_HEADER), "api");
+        Accepted a = ev.submit(f, call, header(req, IDEMPOTENCY_KEY_HEADER), header(req, CALLBACK_HEADER), "api");
         accepted(res, a);
     }
 
@@ -135,14 +150,15 @@ public final class AsyncApiService implements HttpService {
         return req.headers().first(HeaderNames.create(name)).orElse(null);
     }
 
-    private void get(ServerRequest req, ServerResponse res) {
+    private void get(Caller caller, ServerRequest req, ServerResponse res) {
         String id = req.path().pathParameters().get("id");
-        Optional<AsyncEvent> event = events == null ? Optional.empty() : events.event(id);
+        Optional<AsyncEvent> event = events == null ? Optional.empty()
+                : events.event(id).filter(e -> caller.actsFor(e.tenant()));
         if (event.isPresent()) {
             Responses.json(res, 200, EventJson.render(event.get()));
             return;
         }
-        Optional<InvocationRecord> record = granda.invocation(id);
+        Optional<InvocationRecord> record = granda.invocation(id).filter(r -> caller.actsFor(r.tenant()));
         if (record.isPresent()) {
             Responses.json(res, 200, InvocationJson.render(record.get()).put("async", false));
             return;
@@ -150,24 +166,34 @@ public final class AsyncApiService implements HttpService {
         throw new EventNotFoundException("no invocation with id " + id);
     }
 
-    private void redrive(ServerRequest req, ServerResponse res) {
-        AsyncEvent e = events().redrive(req.path().pathParameters().get("id"));
+    private void redrive(Caller caller, ServerRequest req, ServerResponse res) {
+        String id = req.path().pathParameters().get("id");
+        if (events().event(id).filter(found -> caller.actsFor(found.tenant())).isEmpty()) {
+            throw new EventNotFoundException("no event with id " + id);
+        }
+        AsyncEvent e = events().redrive(id);
         res.header(HeaderNames.LOCATION, "/invocations/" + e.id());
         Responses.json(res, 202, EventJson.render(e));
     }
 
-    private void redriveAll(ServerRequest req, ServerResponse res) {
-        String name = req.path().pathParameters().get("name");
+    private void redriveAll(Caller caller, ServerRequest req, ServerResponse res) {
+        String name = visible(caller, req.path().pathParameters().get("name")).name();
         int n = events().redriveDead(name);
         Responses.json(res, 202, Json.object().put("function", name).put("redriven", n));
     }
 
-    private void listOfFunction(ServerRequest req, ServerResponse res) {
-        list(req, res, req.path().pathParameters().get("name"));
+    private void listOfFunction(Caller caller, ServerRequest req, ServerResponse res) {
+        list(req, res, visible(caller, req.path().pathParameters().get("name")).name());
     }
 
-    private void listAll(ServerRequest req, ServerResponse res) {
-        list(req, res, req.query().first("function").asOptional().orElse(null));
+    private void listAll(Caller caller, ServerRequest req, ServerResponse res) {
+        Optional<String> function = req.query().first("function").asOptional();
+        if (function.isEmpty() && !caller.admin()) {
+            // Events are listed by function; a tenant key lists one of its own at a time.
+            throw ApiException.badRequest("invalid_request", "function",
+                    "a tenant key lists the events of one function at a time: add ?function=<name>");
+        }
+        list(req, res, function.map(name -> visible(caller, name).name()).orElse(null));
     }
 
     private void list(ServerRequest req, ServerResponse res, String function) {
@@ -193,14 +219,14 @@ public final class AsyncApiService implements HttpService {
         Responses.json(res, 200, body);
     }
 
-    private void getPolicy(ServerRequest req, ServerResponse res) {
-        String name = req.path().pathParameters().get("name");
+    private void getPolicy(Caller caller, ServerRequest req, ServerResponse res) {
+        String name = visible(caller, req.path().pathParameters().get("name")).name();
         Responses.json(res, 200, EventJson.render(events().policy(name)).put("function", name));
     }
 
-    private void setPolicy(ServerRequest req, ServerResponse res) {
+    private void setPolicy(Caller caller, ServerRequest req, ServerResponse res) {
         GrandaEvents ev = events();
-        String name = req.path().pathParameters().get("name");
+        String name = visible(caller, req.path().pathParameters().get("name")).name();
         Bodies.requireContentType(req, "application/json");
         AsyncPolicy base = ev.policy(name);
         AsyncPolicy policy = EventJson.parsePolicy(Json.parse(Bodies.read(req, 64 * 1024, "body")), base);

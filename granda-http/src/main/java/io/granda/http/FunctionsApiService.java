@@ -20,6 +20,8 @@ import io.granda.core.build.FunctionSource;
 import io.granda.core.build.SourceArchives;
 import io.granda.core.build.SourceFile;
 import io.granda.http.internal.ApiException;
+import io.granda.http.internal.Authenticator;
+import io.granda.http.internal.Caller;
 import io.granda.http.internal.Bodies;
 import io.granda.http.internal.BuildJson;
 import io.granda.http.internal.BuildStream;
@@ -46,6 +48,10 @@ import java.util.Optional;
 /**
  * The management API: create, read, update and delete functions, list their calls, read their usage. Mount it at
  * {@code /functions}. Every answer is JSON; see docs/http-api.md. Thread-safe.
+ *
+ * <p>Every route needs an API key (unless {@link GrandaHttpConfig#requireApiKey()} is off). A tenant key sees and
+ * changes only its tenant's functions; another tenant's function answers {@code 404} exactly as a missing one. An
+ * admin key sees every tenant's. A function created with a key belongs to the key's tenant.
  */
 public final class FunctionsApiService implements HttpService {
 
@@ -54,6 +60,7 @@ public final class FunctionsApiService implements HttpService {
 
     private final Granda granda;
     private final GrandaHttpConfig config;
+    private final Authenticator auth;
 
     /**
      * @param granda the platform to manage
@@ -62,21 +69,22 @@ public final class FunctionsApiService implements HttpService {
     public FunctionsApiService(Granda granda, GrandaHttpConfig config) {
         this.granda = Objects.requireNonNull(granda);
         this.config = Objects.requireNonNull(config);
+        this.auth = new Authenticator(granda.apiKeys(), config.requireApiKey());
     }
 
     @Override
     public void routing(HttpRules rules) {
-        rules.post("/", Responses.guarded("create function", this::create))
-                .get("/", Responses.guarded("list functions", this::list))
-                .get("/{name}", Responses.guarded("get function", this::get))
-                .put("/{name}", Responses.guarded("update function", this::update))
-                .delete("/{name}", Responses.guarded("delete function", this::delete))
-                .get("/{name}/invocations", Responses.guarded("list invocations", this::invocations))
-                .get("/{name}/usage", Responses.guarded("usage", this::usage))
-                .get("/{name}/instances", Responses.guarded("list instances", this::instances))
-                .get("/{name}/source", Responses.guarded("get source", this::source))
-                .get("/{name}/build", Responses.guarded("get build", this::latestBuild))
-                .get("/{name}/logs", Responses.guarded("recent logs", this::recentLogs))
+        rules.post("/", auth.authenticated("create function", this::create))
+                .get("/", auth.authenticated("list functions", this::list))
+                .get("/{name}", auth.authenticated("get function", this::get))
+                .put("/{name}", auth.authenticated("update function", this::update))
+                .delete("/{name}", auth.authenticated("delete function", this::delete))
+                .get("/{name}/invocations", auth.authenticated("list invocations", this::invocations))
+                .get("/{name}/usage", auth.authenticated("usage", this::usage))
+                .get("/{name}/instances", auth.authenticated("list instances", this::instances))
+                .get("/{name}/source", auth.authenticated("get source", this::source))
+                .get("/{name}/build", auth.authenticated("get build", this::latestBuild))
+                .get("/{name}/logs", auth.authenticated("recent logs", this::recentLogs))
                 .any("/", methodNotAllowed("GET, POST"))
                 .any("/{name}", methodNotAllowed("GET, PUT, DELETE"))
                 .any("/{name}/invocations", methodNotAllowed("GET"))
@@ -87,13 +95,14 @@ public final class FunctionsApiService implements HttpService {
                 .any("/{name}/logs", methodNotAllowed("GET"));
     }
 
-    private void create(ServerRequest req, ServerResponse res) {
-        FunctionJson.Parsed parsed = readRequest(req, null);
+    private void create(Caller caller, ServerRequest req, ServerResponse res) {
+        FunctionJson.Parsed parsed = readRequest(caller, req, null);
         if (parsed.source() != null) {
-            build(req, res, parsed, log -> granda.deploy(parsed.spec(), parsed.source(), log), 201);
+            build(caller, req, res, parsed, log -> granda.deploy(caller.tenant(), parsed.spec(), parsed.source(), log),
+                    201);
             return;
         }
-        DeployedFunction created = granda.deploy(parsed.spec());
+        DeployedFunction created = granda.deploy(caller.tenant(), parsed.spec());
         res.header(HeaderNames.LOCATION, "/functions/" + created.name());
         res.header(HeaderNames.ETAG, etag(created));
         Responses.json(res, 201, FunctionJson.render(created, Routes.baseUrl(req, config)));
@@ -104,7 +113,7 @@ public final class FunctionsApiService implements HttpService {
      * message; with {@code ?stream=true} (or {@code Accept: application/x-ndjson}) the build's output is streamed
      * while it runs.
      */
-    private void build(ServerRequest req, ServerResponse res, FunctionJson.Parsed parsed,
+    private void build(Caller caller, ServerRequest req, ServerResponse res, FunctionJson.Parsed parsed,
                        java.util.function.Function<java.util.function.Consumer<String>, DeployedFunction> action,
                        int successStatus) {
         boolean stream = req.query().first("stream").asOptional().map("true"::equalsIgnoreCase).orElse(false)
@@ -123,7 +132,7 @@ public final class FunctionsApiService implements HttpService {
                 return;
             }
             ObjectNode body = FunctionJson.render(f, base);
-            granda.latestBuild(f.name()).ifPresent(b -> body.set("build", BuildJson.render(b, false)));
+            granda.latestBuild(caller.scope(), f.name()).ifPresent(b -> body.set("build", BuildJson.render(b, false)));
             out.finish(successStatus, "function", body);
             return;
         }
@@ -138,7 +147,7 @@ public final class FunctionsApiService implements HttpService {
             return;
         }
         ObjectNode body = FunctionJson.render(f, base);
-        granda.latestBuild(f.name()).ifPresent(b -> body.set("build", BuildJson.render(b, true)));
+        granda.latestBuild(caller.scope(), f.name()).ifPresent(b -> body.set("build", BuildJson.render(b, true)));
         if (successStatus == 201) {
             res.header(HeaderNames.LOCATION, "/functions/" + f.name());
         }
@@ -146,64 +155,70 @@ public final class FunctionsApiService implements HttpService {
         Responses.json(res, successStatus, body);
     }
 
-    private void list(ServerRequest req, ServerResponse res) {
+    /** Every function of the caller's tenant; for an admin, of every tenant or of {@code ?tenant=}. */
+    private void list(Caller caller, ServerRequest req, ServerResponse res) {
         String base = Routes.baseUrl(req, config);
         ObjectNode body = Json.object();
         ArrayNode items = body.putArray("items");
-        for (DeployedFunction f : granda.functions()) {
+        for (DeployedFunction f : granda.functions(caller.scope(UsageQuery.tenant(req)))) {
             items.add(FunctionJson.render(f, base));
         }
         Responses.json(res, 200, body);
     }
 
-    private void get(ServerRequest req, ServerResponse res) {
-        DeployedFunction f = find(req);
+    private void get(Caller caller, ServerRequest req, ServerResponse res) {
+        DeployedFunction f = find(caller, req);
         res.header(HeaderNames.ETAG, etag(f));
         Responses.json(res, 200, FunctionJson.render(f, Routes.baseUrl(req, config)));
     }
 
-    private void update(ServerRequest req, ServerResponse res) {
+    private void update(Caller caller, ServerRequest req, ServerResponse res) {
         String name = req.path().pathParameters().get("name");
-        FunctionJson.Parsed parsed = readRequest(req, name);
+        // A bad request is refused the same way whether the function is missing, another tenant's or the caller's;
+        // the update itself then finds another tenant's function missing, before anything is built or pulled.
+        FunctionJson.Parsed parsed = readRequest(caller, req, name);
         Optional<String> ifMatch = req.headers().first(HeaderNames.IF_MATCH);
         long expected = ifMatch.isPresent() ? parseRevision(ifMatch.get()) : -1;
+        String scope = caller.scope();
         if (parsed.source() != null) {
-            build(req, res, parsed, log -> granda.update(parsed.spec(), expected, parsed.source(), log), 200);
+            build(caller, req, res, parsed, log -> granda.update(scope, parsed.spec(), expected, parsed.source(), log),
+                    200);
             return;
         }
-        DeployedFunction updated = expected >= 0 ? granda.update(parsed.spec(), expected) : granda.update(parsed.spec());
+        DeployedFunction updated = granda.update(scope, parsed.spec(), expected);
         res.header(HeaderNames.ETAG, etag(updated));
         Responses.json(res, 200, FunctionJson.render(updated, Routes.baseUrl(req, config)));
     }
 
-    private void source(ServerRequest req, ServerResponse res) {
+    private void source(Caller caller, ServerRequest req, ServerResponse res) {
         String name = req.path().pathParameters().get("name");
-        FunctionSource source = granda.source(name).orElseThrow(() -> new ApiException(404, "no_source", null,
+        FunctionSource source = granda.source(caller.scope(), name).orElseThrow(() -> new ApiException(404, "no_source", null,
                 "function '" + name + "' was given as an image, not built from source"));
         Responses.json(res, 200, BuildJson.render(source));
     }
 
-    private void latestBuild(ServerRequest req, ServerResponse res) {
+    private void latestBuild(Caller caller, ServerRequest req, ServerResponse res) {
         String name = req.path().pathParameters().get("name");
-        find(req);
-        BuildInfo b = granda.latestBuild(name).orElseThrow(() -> new ApiException(404, "no_build", null,
+        find(caller, req);
+        BuildInfo b = granda.latestBuild(caller.scope(), name).orElseThrow(() -> new ApiException(404, "no_build", null,
                 "no build of function '" + name + "' is remembered (builds are kept in memory until a restart)"));
         Responses.json(res, 200, BuildJson.render(b, true));
     }
 
-    private void delete(ServerRequest req, ServerResponse res) {
+    private void delete(Caller caller, ServerRequest req, ServerResponse res) {
         String name = req.path().pathParameters().get("name");
-        if (!granda.delete(name)) {
+        if (!granda.delete(caller.scope(), name)) {
             throw new FunctionNotFoundException("no function named '" + name + "'");
         }
         res.status(204).send();
     }
 
-    private void invocations(ServerRequest req, ServerResponse res) {
+    private void invocations(Caller caller, ServerRequest req, ServerResponse res) {
         String name = req.path().pathParameters().get("name");
+        find(caller, req);
         int limit = intParam(req, "limit", DEFAULT_PAGE, 1, MAX_PAGE);
         String cursor = req.query().first("cursor").asOptional().orElse(null);
-        Page<InvocationRecord> page = granda.invocations(name, limit, cursor);
+        Page<InvocationRecord> page = granda.invocations(caller.scope(), name, limit, cursor);
         ObjectNode body = Json.object();
         ArrayNode items = body.putArray("items");
         page.items().forEach(r -> items.add(InvocationJson.render(r)));
@@ -216,9 +231,9 @@ public final class FunctionsApiService implements HttpService {
     }
 
     /** The function's last calls with the end of their logs, newest first, from memory. */
-    private void recentLogs(ServerRequest req, ServerResponse res) {
+    private void recentLogs(Caller caller, ServerRequest req, ServerResponse res) {
         String name = req.path().pathParameters().get("name");
-        List<CallLog> calls = granda.recentLogs(name);
+        List<CallLog> calls = granda.recentLogs(caller.scope(), name);
         ObjectNode body = Json.object();
         body.put("function", name);
         body.put("capacity", granda.recentLogsPerFunction());
@@ -244,11 +259,11 @@ public final class FunctionsApiService implements HttpService {
         Responses.json(res, 200, body);
     }
 
-    private void instances(ServerRequest req, ServerResponse res) {
+    private void instances(Caller caller, ServerRequest req, ServerResponse res) {
         String name = req.path().pathParameters().get("name");
         ObjectNode body = Json.object();
         ArrayNode items = body.putArray("items");
-        for (InstanceInfo i : granda.instances(name)) {
+        for (InstanceInfo i : granda.instances(caller.scope(), name)) {
             ObjectNode n = items.addObject();
             n.put("id", i.id());
             n.put("revision", i.revision());
@@ -263,13 +278,14 @@ public final class FunctionsApiService implements HttpService {
      * Exact totals of a function's calls in {@code [since, until)}, from its raw records, with their cost; with a
      * granularity, also a series from the per-minute aggregates over the window widened to whole buckets.
      */
-    private void usage(ServerRequest req, ServerResponse res) {
+    private void usage(Caller caller, ServerRequest req, ServerResponse res) {
         String name = req.path().pathParameters().get("name");
+        find(caller, req);
         Optional<Granularity> granularity = UsageQuery.granularity(req);
         UsageQuery.Window window = UsageQuery.window(req, granda.clock().instant(),
                 granularity.map(UsageQuery::defaultSeriesSince).orElse(until -> Instant.EPOCH));
         granularity.ifPresent(g -> UsageQuery.checkBuckets(window, g));
-        UsageSummary usage = granda.usage(name, window.since(), window.until());
+        UsageSummary usage = granda.usage(caller.scope(), name, window.since(), window.until());
         Prices prices = granda.prices();
         ObjectNode body = Json.object();
         body.put("function", name);
@@ -280,14 +296,14 @@ public final class FunctionsApiService implements HttpService {
         if (granularity.isPresent()) {
             Granularity g = granularity.get();
             UsageQuery.Window widened = window.widenedTo(g);
-            UsageJson.putSeries(body, granda.usageSeries(null, name, widened.since(), widened.until(), g), g, widened,
-                    prices);
+            UsageJson.putSeries(body, granda.usageSeries(caller.scope(), name, widened.since(), widened.until(), g), g,
+                    widened, prices);
         }
         Responses.json(res, 200, body);
     }
 
     /** Reads a create or update request: JSON, or multipart with a JSON {@code spec} part and an {@code archive}. */
-    private FunctionJson.Parsed readRequest(ServerRequest req, String nameFromPath) {
+    private FunctionJson.Parsed readRequest(Caller caller, ServerRequest req, String nameFromPath) {
         String type = Bodies.mediaType(req);
         if (type.equalsIgnoreCase("multipart/form-data")) {
             int limit = granda.options().build().sourceLimits().maxUploadBytes() + config.maxJsonBytes();
@@ -302,25 +318,38 @@ public final class FunctionsApiService implements HttpService {
             Multipart.Part archive = parts.get("archive");
             List<SourceFile> files = archive == null ? null
                     : SourceArchives.read(archive.content(), granda.options().build().sourceLimits());
-            return FunctionJson.parse(Json.parse(spec.content()), nameFromPath, files, granda.runtimes());
+            return FunctionJson.parse(keepPrivacy(caller, Json.parse(spec.content()), nameFromPath), nameFromPath, files,
+                    granda.runtimes());
         }
         Bodies.requireContentType(req, "application/json");
         byte[] body = Bodies.read(req, config.maxJsonBytes(), "request body");
-        return FunctionJson.parse(keepSourceOnSettingsUpdate(Json.parse(body), nameFromPath), nameFromPath, null,
-                granda.runtimes());
+        return FunctionJson.parse(keepSourceOnSettingsUpdate(caller, keepPrivacy(caller, Json.parse(body), nameFromPath),
+                nameFromPath), nameFromPath, null, granda.runtimes());
+    }
+
+    /**
+     * An update that does not say whether the function is private keeps what it is: a function is never made public
+     * by leaving a field out.
+     */
+    private JsonNode keepPrivacy(Caller caller, JsonNode body, String nameFromPath) {
+        if (nameFromPath == null || !(body instanceof ObjectNode object) || object.has("private")) {
+            return body;
+        }
+        granda.function(caller.scope(), nameFromPath).ifPresent(f -> object.put("private", f.spec().isPrivate()));
+        return body;
     }
 
     /**
      * An update of a source function that gives neither an image nor a runtime changes only settings: it keeps the
      * current image, and so the current source (the facade keeps the source when the image is the current one).
      */
-    private JsonNode keepSourceOnSettingsUpdate(JsonNode body, String nameFromPath) {
+    private JsonNode keepSourceOnSettingsUpdate(Caller caller, JsonNode body, String nameFromPath) {
         if (nameFromPath == null || !(body instanceof ObjectNode object) || object.hasNonNull("image")
                 || object.hasNonNull("runtime") || object.hasNonNull("code") || object.hasNonNull("files")
                 || object.hasNonNull("dependencies")) {
             return body;
         }
-        granda.function(nameFromPath).filter(f -> f.spec().fromSource()).ifPresent(f -> {
+        granda.function(caller.scope(), nameFromPath).filter(f -> f.spec().fromSource()).ifPresent(f -> {
             object.put("image", f.spec().image());
             if (!object.hasNonNull("mode")) {
                 object.put("mode", "hot"); // a source function only runs hot
@@ -329,9 +358,11 @@ public final class FunctionsApiService implements HttpService {
         return body;
     }
 
-    private DeployedFunction find(ServerRequest req) {
+    /** @return the caller's function of the path's name; another tenant's is not found, as a missing one */
+    private DeployedFunction find(Caller caller, ServerRequest req) {
         String name = req.path().pathParameters().get("name");
-        return granda.function(name).orElseThrow(() -> new FunctionNotFoundException("no function named '" + name + "'"));
+        return granda.function(caller.scope(), name)
+                .orElseThrow(() -> new FunctionNotFoundException("no function named '" + name + "'"));
     }
 
     private static String etag(DeployedFunction f) {

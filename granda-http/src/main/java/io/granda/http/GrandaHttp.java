@@ -25,8 +25,10 @@ public final class GrandaHttp {
 
     /**
      * Registers {@code /functions}, {@code /usage}, {@code /f}, {@code /health}, {@code /runtimes}, {@code /builds},
-     * the original Granda API at {@code /}, and the web console ({@link ConsoleService}: the landing page at
-     * {@code /}, the console at {@code /console}).
+     * {@code /tenants}, {@code /keys}, {@code /whoami}, the original Granda API at {@code /}, and the web console
+     * ({@link ConsoleService}: the landing page at {@code /}, the console at {@code /console}). Every management route
+     * needs an API key of {@link Granda#apiKeys()} unless {@link GrandaHttpConfig#requireApiKey()} is off;
+     * {@code /health}, the console's files and public functions' URLs never do.
      *
      * @param routing the routing to add to
      * @param granda  the platform
@@ -46,13 +48,14 @@ public final class GrandaHttp {
     public static HttpRouting.Builder mount(HttpRouting.Builder routing, Granda granda, GrandaEvents events,
                                             GrandaHttpConfig config) {
         return routing
-                .register("/", new AsyncApiService(granda, events))
+                .register("/", new AsyncApiService(granda, events, config))
                 .register("/functions", new FunctionsApiService(granda, config))
-                .register("/usage", new UsageApiService(granda))
+                .register("/usage", new UsageApiService(granda, config))
                 .register("/f", new InvokeService(granda, events, config))
                 .register("/health", new HealthService(granda))
                 .register("/", new ConsoleService())
-                .register("/", new PlatformApiService(granda))
+                .register("/", new AdminApiService(granda, config))
+                .register("/", new PlatformApiService(granda, config))
                 .register("/", new LegacyApiService(granda, config));
     }
 
@@ -77,16 +80,31 @@ public final class GrandaHttp {
         return routing.register("/metrics", new MetricsService(registry));
     }
 
+    /**
+     * Registers {@code GET /metrics} behind a bearer token of its own, for a scraper configured with it (Prometheus:
+     * {@code authorization: {credentials: <token>}}); see {@link #mountMetrics(HttpRouting.Builder,
+     * PrometheusMeterRegistry)}.
+     *
+     * @param routing  the routing to add to
+     * @param registry the registry to show
+     * @param token    the token scrapers must send as {@code Authorization: Bearer <token>}; empty for none
+     * @return the same routing builder
+     */
+    public static HttpRouting.Builder mountMetrics(HttpRouting.Builder routing, PrometheusMeterRegistry registry,
+                                                   java.util.Optional<String> token) {
+        return routing.register("/metrics", new MetricsService(registry, token));
+    }
+
     /** Largest request line (method, URL, version) accepted unless configured: longer answers 414. */
     public static final int DEFAULT_MAX_REQUEST_LINE_BYTES = 8 * 1024;
-    /** Largest header section accepted unless configured: larger answers 431. */
+    /** Largest header section accepted unless configured: larger answers 400 (Helidon does not say why). */
     public static final int DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
 
     /**
      * HTTP/1.1 settings with Granda's request limits: give to {@code WebServer.builder().addProtocol(...)}.
      *
      * @param maxRequestLineBytes largest request line (method, URL, version); a longer one answers 414
-     * @param maxHeaderBytes      largest header section; a larger one (or too many headers) answers 431
+     * @param maxHeaderBytes      largest header section; a larger one (or too many headers) answers 400
      * @return the protocol configuration
      */
     public static Http1Config http1(int maxRequestLineBytes, int maxHeaderBytes) {

@@ -8,7 +8,9 @@ import io.granda.core.InvocationRequest;
 import io.granda.core.InvocationResult;
 import io.granda.core.async.GrandaEvents;
 import io.granda.http.internal.ApiException;
+import io.granda.http.internal.Authenticator;
 import io.granda.http.internal.Bodies;
+import io.granda.http.internal.Caller;
 import io.granda.http.internal.Responses;
 import io.helidon.http.Header;
 import io.helidon.http.HeaderNames;
@@ -34,6 +36,12 @@ import java.util.Set;
  * code and the end of its log); 504 when it times out; 404 for an unknown URL; 413 for a payload over the limit;
  * 503 when the backend is down. Every answer of a call carries {@code X-Granda-*} headers with the invocation id,
  * outcome and timings. Thread-safe.
+ *
+ * <p>A public function's URL needs no key: its unguessable route is the secret, as in the original Granda. A private
+ * one ({@link io.granda.core.FunctionSpec#isPrivate()}) needs an API key of its tenant or an admin key: without a
+ * valid key the answer is {@code 401}, with another tenant's key {@code 404}, as for a URL that does not exist. A
+ * Granda API key never reaches a function: {@code X-Granda-Key}, and an {@code Authorization} header carrying a
+ * Granda key, are taken out of the request the function sees.
  */
 public final class InvokeService implements HttpService {
 
@@ -51,6 +59,7 @@ public final class InvokeService implements HttpService {
     private final GrandaHttpConfig config;
     /** Null when asynchronous invocations are disabled. */
     private final GrandaEvents events;
+    private final Authenticator auth;
 
     /**
      * @param granda the platform whose functions this serves
@@ -69,6 +78,7 @@ public final class InvokeService implements HttpService {
         this.granda = Objects.requireNonNull(granda);
         this.config = Objects.requireNonNull(config);
         this.events = events;
+        this.auth = new Authenticator(granda.apiKeys(), config.requireApiKey());
     }
 
     @Override
@@ -92,11 +102,23 @@ public final class InvokeService implements HttpService {
         String routeId = req.path().pathParameters().get("routeId");
         DeployedFunction function = granda.functionByRoute(routeId)
                 .orElseThrow(() -> new FunctionNotFoundException("no function is served at /f/" + routeId));
+        if (function.spec().isPrivate()) {
+            Caller caller = auth.callerIfAny(req).orElseThrow(() -> Authenticator.unauthorized("function '"
+                    + function.name() + "' is private: call it with an API key of its tenant, as 'Authorization: "
+                    + "Bearer <key>' (or '" + Authenticator.KEY_HEADER + ": <key>')"));
+            if (!caller.actsFor(function.tenant())) {
+                throw new FunctionNotFoundException("no function is served at /f/" + routeId);
+            }
+        }
         boolean async = isAsync(req);
         byte[] body = Bodies.read(req, granda.options().maxPayloadBytes(), "payload");
         if (async) {
+            // The function sees what a sync call would show it, less what was said to Granda about the event.
+            Map<String, List<String>> eventHeaders = headers(req);
+            eventHeaders.keySet().removeIf(n -> n.toLowerCase(Locale.ROOT).startsWith("x-granda-")
+                    || n.equalsIgnoreCase(AsyncApiService.IDEMPOTENCY_KEY_HEADER));
             InvocationRequest event = new InvocationRequest(method, pathBelowRoute(req, routeId),
-                    req.query().rawValue(), AsyncApiService.forwarded(req), body);
+                    req.query().rawValue(), eventHeaders, body);
             AsyncApiService.accepted(res, events.submit(function, event,
                     AsyncApiService.header(req, AsyncApiService.IDEMPOTENCY_KEY_HEADER),
                     AsyncApiService.header(req, AsyncApiService.CALLBACK_HEADER), "url"));
@@ -136,12 +158,19 @@ public final class InvokeService implements HttpService {
         return rest.isEmpty() ? "/" : rest;
     }
 
+    /** The headers the function sees: the caller's, without hop-by-hop ones and without Granda API keys. */
     private static Map<String, List<String>> headers(ServerRequest req) {
         Map<String, List<String>> out = new LinkedHashMap<>();
         for (Header h : req.headers()) {
             String name = h.name();
-            if (!HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT))) {
-                out.computeIfAbsent(name, k -> new ArrayList<>()).addAll(h.allValues());
+            if (HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT))) {
+                continue;
+            }
+            // A key is the caller's credential for Granda, not for the function: an admin's key must never be
+            // readable by a tenant's code. An Authorization header of the function's own scheme passes.
+            List<String> values = h.allValues().stream().filter(v -> !Authenticator.carriesKey(name, v)).toList();
+            if (!values.isEmpty()) {
+                out.computeIfAbsent(name, k -> new ArrayList<>()).addAll(values);
             }
         }
         return out;

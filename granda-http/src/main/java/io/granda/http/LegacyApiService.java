@@ -16,6 +16,8 @@ import io.granda.core.build.FunctionSource;
 import io.granda.core.build.LanguageRuntime;
 import io.granda.core.build.SourceFile;
 import io.granda.http.internal.ApiException;
+import io.granda.http.internal.Authenticator;
+import io.granda.http.internal.Caller;
 import io.granda.http.internal.Bodies;
 import io.granda.http.internal.Forms;
 import io.granda.http.internal.Json;
@@ -45,6 +47,10 @@ import java.util.Optional;
  *
  * <p>Where the original answered bad input with a panic or a silent {@code status:false}, this answers a 4xx with the
  * original's JSON shape plus {@code error} and {@code message} saying what is wrong.
+ *
+ * <p>Like every management call, these need an API key ({@code 401} in the original's shape without one; a tenant key
+ * acts on its own tenant's functions only). The original page sent none, so it works only against a server whose
+ * {@link GrandaHttpConfig#requireApiKey()} is off. CORS preflights need no key: browsers send them without one.
  */
 public final class LegacyApiService implements HttpService {
 
@@ -60,6 +66,7 @@ public final class LegacyApiService implements HttpService {
 
     private final Granda granda;
     private final GrandaHttpConfig config;
+    private final Authenticator auth;
 
     /**
      * @param granda the platform
@@ -68,6 +75,7 @@ public final class LegacyApiService implements HttpService {
     public LegacyApiService(Granda granda, GrandaHttpConfig config) {
         this.granda = Objects.requireNonNull(granda);
         this.config = Objects.requireNonNull(config);
+        this.auth = new Authenticator(granda.apiKeys(), config.requireApiKey());
     }
 
     @Override
@@ -82,7 +90,7 @@ public final class LegacyApiService implements HttpService {
                 .options("/invocationDetails", this::preflight);
     }
 
-    private void createFunc(ServerRequest req, ServerResponse res) {
+    private void createFunc(Caller caller, ServerRequest req, ServerResponse res) {
         Bodies.requireContentType(req, "application/x-www-form-urlencoded");
         Map<String, String> form = Forms.parse(Bodies.read(req, config.maxJsonBytes(), "form body"));
         String name = form.getOrDefault("name", "").trim();
@@ -96,7 +104,7 @@ public final class LegacyApiService implements HttpService {
                 .image(image)
                 .timeout(Duration.ofSeconds(timeout))
                 .build();
-        DeployedFunction created = granda.deploy(spec);
+        DeployedFunction created = granda.deploy(caller.tenant(), spec);
         ObjectNode body = Json.object();
         body.put("status", true);
         body.put("path", Routes.baseUrl(req, config) + Routes.functionPath(created));
@@ -109,7 +117,7 @@ public final class LegacyApiService implements HttpService {
      * its source also named Python3 and Python2.7; Granda's own runtime names work too), time and code. Builds the
      * function and answers like {@code /createFunc}.
      */
-    private void createCodeFunc(ServerRequest req, ServerResponse res) {
+    private void createCodeFunc(Caller caller, ServerRequest req, ServerResponse res) {
         Bodies.requireContentType(req, "application/x-www-form-urlencoded");
         Map<String, String> form = Forms.parse(Bodies.read(req, config.maxJsonBytes(), "form body"));
         String code = form.getOrDefault("code", "");
@@ -127,7 +135,7 @@ public final class LegacyApiService implements HttpService {
                 .build();
         FunctionSource source = new FunctionSource(runtime.name(),
                 List.of(SourceFile.text(runtime.handlerFile(), code)));
-        DeployedFunction created = granda.deploy(spec, source, line -> { });
+        DeployedFunction created = granda.deploy(caller.tenant(), spec, source, line -> { });
         ObjectNode body = Json.object();
         body.put("status", true);
         body.put("path", Routes.baseUrl(req, config) + Routes.functionPath(created));
@@ -154,7 +162,7 @@ public final class LegacyApiService implements HttpService {
         return timeout;
     }
 
-    private void invocationCount(ServerRequest req, ServerResponse res) {
+    private void invocationCount(Caller caller, ServerRequest req, ServerResponse res) {
         String name = req.query().first("funcname").asOptional().orElse("").trim();
         if (name.isEmpty()) {
             throw ApiException.badRequest("invalid_request", "funcname", "funcname is required");
@@ -173,14 +181,14 @@ public final class LegacyApiService implements HttpService {
             }
         }
         Instant now = granda.clock().instant();
-        UsageSummary usage = granda.usage(name, now.minusSeconds(window), now.plusMillis(1));
+        UsageSummary usage = granda.usage(caller.scope(), name, now.minusSeconds(window), now.plusMillis(1));
         ObjectNode body = Json.object();
         body.put("status", true);
         body.put("count", usage.calls());
         Responses.json(res, 200, body);
     }
 
-    private void invocationDetails(ServerRequest req, ServerResponse res) {
+    private void invocationDetails(Caller caller, ServerRequest req, ServerResponse res) {
         String name = req.query().first("function").asOptional().orElse("").trim();
         if (name.isEmpty()) {
             throw ApiException.badRequest("invalid_request", "function", "function is required");
@@ -190,7 +198,8 @@ public final class LegacyApiService implements HttpService {
         String cursor = null;
         int listed = 0;
         do {
-            Page<InvocationRecord> page = granda.invocations(name, Math.min(500, MAX_DETAILS - listed), cursor);
+            Page<InvocationRecord> page = granda.invocations(caller.scope(), name, Math.min(500, MAX_DETAILS - listed),
+                    cursor);
             for (InvocationRecord r : page.items()) {
                 ArrayNode row = data.addArray();
                 row.add(r.functionName());
@@ -222,11 +231,11 @@ public final class LegacyApiService implements HttpService {
      * Adds CORS and keeps the original's answer shape on errors: {@code status:false} plus an empty value for the
      * endpoint's payload field, next to our {@code error} and {@code message}.
      */
-    private Handler legacy(String context, Handler handler, String payloadField) {
+    private Handler legacy(String context, Authenticator.CallerHandler handler, String payloadField) {
         return (req, res) -> {
             res.header(HeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, config.corsAllowOrigin());
             try {
-                handler.handle(req, res);
+                handler.handle(auth.caller(req), req, res);
             } catch (ApiException e) {
                 fail(res, e.status(), e.code(), e.getMessage(), e.field(), payloadField, null);
             } catch (GrandaException e) {

@@ -7,6 +7,8 @@ import io.granda.core.Granda;
 import io.granda.core.build.BaseImage;
 import io.granda.core.build.LanguageRuntime;
 import io.granda.http.internal.ApiException;
+import io.granda.http.internal.Authenticator;
+import io.granda.http.internal.Caller;
 import io.granda.http.internal.BuildJson;
 import io.granda.http.internal.Json;
 import io.granda.http.internal.Responses;
@@ -19,24 +21,39 @@ import java.util.Objects;
 
 /**
  * What the platform offers beyond single functions: {@code GET /runtimes} (the languages functions can be written in)
- * and {@code GET /builds/{id}} (one build, live while it runs). Mount it at {@code /}. Thread-safe.
+ * and {@code GET /builds/{id}} (one build, live while it runs). Mount it at {@code /}. Both need an API key; a tenant
+ * key sees its own tenant's builds only. Thread-safe.
  */
 public final class PlatformApiService implements HttpService {
 
     private final Granda granda;
+    private final Authenticator auth;
 
-    /** @param granda the platform */
+    /**
+     * For callers with an API key.
+     *
+     * @param granda the platform
+     */
     public PlatformApiService(Granda granda) {
+        this(granda, GrandaHttpConfig.DEFAULTS);
+    }
+
+    /**
+     * @param granda the platform
+     * @param config HTTP settings (whether API keys are required)
+     */
+    public PlatformApiService(Granda granda, GrandaHttpConfig config) {
         this.granda = Objects.requireNonNull(granda);
+        this.auth = new Authenticator(granda.apiKeys(), config.requireApiKey());
     }
 
     @Override
     public void routing(HttpRules rules) {
-        rules.get("/runtimes", Responses.guarded("list runtimes", this::runtimes))
-                .get("/builds/{id}", Responses.guarded("get build", this::build));
+        rules.get("/runtimes", auth.authenticated("list runtimes", this::runtimes))
+                .get("/builds/{id}", auth.authenticated("get build", this::build));
     }
 
-    private void runtimes(ServerRequest req, ServerResponse res) {
+    private void runtimes(Caller caller, ServerRequest req, ServerResponse res) {
         ObjectNode body = Json.object();
         ArrayNode items = body.putArray("items");
         for (LanguageRuntime r : granda.runtimes().all()) {
@@ -56,9 +73,9 @@ public final class PlatformApiService implements HttpService {
         Responses.json(res, 200, body);
     }
 
-    private void build(ServerRequest req, ServerResponse res) {
+    private void build(Caller caller, ServerRequest req, ServerResponse res) {
         String id = req.path().pathParameters().get("id");
-        BuildInfo b = granda.build(id).orElseThrow(() -> new ApiException(404, "no_build", null,
+        BuildInfo b = granda.build(caller.scope(), id).orElseThrow(() -> new ApiException(404, "no_build", null,
                 "no build '" + id + "' is remembered (builds are kept in memory until a restart)"));
         Responses.json(res, 200, BuildJson.render(b, true));
     }

@@ -10,6 +10,8 @@ import io.granda.core.Granularity;
 import io.granda.core.Prices;
 import io.granda.core.UsageSummary;
 import io.granda.http.internal.ApiException;
+import io.granda.http.internal.Authenticator;
+import io.granda.http.internal.Caller;
 import io.granda.http.internal.Json;
 import io.granda.http.internal.RecordsCsv;
 import io.granda.http.internal.Responses;
@@ -36,6 +38,9 @@ import java.util.Set;
  * Usage across functions, for bills: {@code GET /usage} (totals, per function and optionally as a series, with
  * their cost) and {@code GET /usage/records.csv} (the raw invocation records of a window, streamed as CSV). Mount it
  * at {@code /usage}. See docs/http-api.md. Thread-safe.
+ *
+ * <p>Both need an API key: a tenant key is answered its own tenant's usage only, an admin key every tenant's, or
+ * one tenant's with {@code ?tenant=}.
  */
 public final class UsageApiService implements HttpService {
 
@@ -44,15 +49,29 @@ public final class UsageApiService implements HttpService {
             .withZone(ZoneOffset.UTC);
 
     private final Granda granda;
+    private final Authenticator auth;
 
-    /** @param granda the platform whose usage is answered */
+    /**
+     * Usage for callers with an API key.
+     *
+     * @param granda the platform whose usage is answered
+     */
     public UsageApiService(Granda granda) {
+        this(granda, GrandaHttpConfig.DEFAULTS);
+    }
+
+    /**
+     * @param granda the platform whose usage is answered
+     * @param config HTTP settings (whether API keys are required)
+     */
+    public UsageApiService(Granda granda, GrandaHttpConfig config) {
         this.granda = Objects.requireNonNull(granda);
+        this.auth = new Authenticator(granda.apiKeys(), config.requireApiKey());
     }
 
     @Override
     public void routing(HttpRules rules) {
-        rules.get("/", Responses.guarded("usage", this::usage))
+        rules.get("/", auth.authenticated("usage", this::usage))
                 .get("/records.csv", this::records)
                 .any("/", FunctionsApiService.methodNotAllowed("GET"))
                 .any("/records.csv", FunctionsApiService.methodNotAllowed("GET"));
@@ -63,9 +82,9 @@ public final class UsageApiService implements HttpService {
      * that a bill is complete) and, with a granularity, as a series. Answered from the per-minute aggregates, so the
      * window is widened to whole minutes, or to whole buckets when a granularity is given.
      */
-    private void usage(ServerRequest req, ServerResponse res) {
+    private void usage(Caller caller, ServerRequest req, ServerResponse res) {
         Optional<Granularity> granularity = UsageQuery.granularity(req);
-        String tenant = UsageQuery.tenant(req);
+        String tenant = caller.scope(UsageQuery.tenant(req));
         UsageQuery.Window asked = UsageQuery.window(req, granda.clock().instant(),
                 granularity.map(UsageQuery::defaultSeriesSince).orElse(until -> Instant.EPOCH));
         granularity.ifPresent(g -> UsageQuery.checkBuckets(asked, g));
@@ -74,7 +93,7 @@ public final class UsageApiService implements HttpService {
 
         List<FunctionUsage> perFunction = granda.usageByFunction(tenant, window.since(), window.until());
         Set<String> existing = new HashSet<>();
-        for (DeployedFunction f : granda.functions()) {
+        for (DeployedFunction f : granda.functions(tenant)) {
             existing.add(f.id());
         }
         ObjectNode body = Json.object();
@@ -115,7 +134,7 @@ public final class UsageApiService implements HttpService {
     private void records(ServerRequest req, ServerResponse res) {
         RecordsCsv csv = null;
         try {
-            String tenant = UsageQuery.tenant(req);
+            String tenant = auth.caller(req).scope(UsageQuery.tenant(req));
             UsageQuery.Window w = UsageQuery.window(req, granda.clock().instant(), until -> until.minus(Duration.ofDays(1)));
             if (w.length().compareTo(UsageQuery.MAX_EXPORT_WINDOW) > 0) {
                 throw ApiException.badRequest("invalid_request", "since", "an export covers at most "
@@ -123,7 +142,7 @@ public final class UsageApiService implements HttpService {
                         + w.until() + ")");
             }
             String function = req.query().first("function").asOptional().orElse(null);
-            if (function != null && granda.function(function).isEmpty()) {
+            if (function != null && granda.function(tenant, function).isEmpty()) {
                 throw new FunctionNotFoundException("no function named '" + function + "'");
             }
             csv = new RecordsCsv(res, "granda-usage-" + FILE_TIME.format(w.since()) + "-"

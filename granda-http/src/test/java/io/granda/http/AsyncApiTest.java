@@ -67,12 +67,15 @@ class AsyncApiTest {
     }
 
     private HttpTestServer.Reply post(String path, String body, String... headers) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(http.base() + path))
-                .POST(HttpRequest.BodyPublishers.ofString(body));
+        return post(http, path, body, headers);
+    }
+
+    private static HttpTestServer.Reply post(HttpTestServer as, String path, String body, String... headers) {
+        HttpRequest.Builder b = as.request(path).POST(HttpRequest.BodyPublishers.ofString(body));
         for (int i = 0; i < headers.length; i += 2) {
             b.header(headers[i], headers[i + 1]);
         }
-        return http.send(b.build());
+        return as.send(b.build());
     }
 
     @Test
@@ -104,7 +107,7 @@ class AsyncApiTest {
         JsonNode fn = create("{\"name\":\"echo\",\"image\":\"granda/hello\"}");
         String path = fn.get("path").asText();
         HttpTestServer.Reply r = post(path + "/orders?x=1", "event body", "X-Granda-Invoke", "async",
-                "X-Custom", "kept", "Authorization", "Bearer secret");
+                "X-Custom", "kept");
         assertEquals(202, r.status(), r.text());
         JsonNode done = awaitStatus(r.json().get("invocationId").asText(), "succeeded");
         assertEquals("url", done.get("source").asText());
@@ -193,6 +196,32 @@ class AsyncApiTest {
         assertEquals(status, r.status(), r.text());
         assertNotNull(r.json().get("error"), r.text());
         assertEquals(field, r.json().get("field").asText(), r.text());
+    }
+
+    @Test
+    void aTenantSeesAndDrivesOnlyItsOwnFunctionsEvents() throws Exception {
+        assertEquals(201, http.json("POST", "/tenants", "{\"id\":\"acme\"}").status());
+        assertEquals(201, http.json("POST", "/tenants", "{\"id\":\"globex\"}").status());
+        HttpTestServer acme = http.as(http.json("POST", "/tenants/acme/keys", "{}").json().get("key").asText());
+        HttpTestServer globex = http.as(http.json("POST", "/tenants/globex/keys", "{}").json().get("key").asText());
+        assertEquals(201, acme.json("POST", "/functions", "{\"name\":\"orders\",\"image\":\"granda/hello\"}").status());
+        String id = post(acme, "/functions/orders/async", "mine").json().get("invocationId").asText();
+        awaitStatus(id, "succeeded");
+
+        assertEquals(404, post(globex, "/functions/orders/async", "x").status(), "another tenant's function");
+        assertEquals(404, globex.get("/invocations/" + id).status());
+        assertEquals(404, post(globex, "/invocations/" + id + "/redrive", "").status());
+        assertEquals(404, globex.get("/functions/orders/events").status());
+        assertEquals(404, globex.get("/functions/orders/async-config").status());
+        assertEquals(404, globex.json("PUT", "/functions/orders/async-config", "{\"maxAttempts\":1}").status());
+        assertEquals(400, globex.get("/events").status(), "a tenant key lists one function at a time");
+        assertEquals(404, globex.get("/events?function=orders").status());
+        assertEquals(200, acme.get("/invocations/" + id).status());
+        assertEquals(1, acme.get("/events?function=orders").json().get("events").size());
+        assertEquals(401, http.as(null).get("/invocations/" + id).status(), "no key, no answer");
+        assertEquals(401, post(http.as(null), "/functions/orders/async", "x").status());
+        assertEquals(3, http.get("/functions/orders/async-config").json().get("maxAttempts").asInt(),
+                "unchanged by the refused PUT");
     }
 
     @Test

@@ -3,6 +3,8 @@ package io.granda.http;
 import io.granda.core.Billing;
 import io.granda.core.BuildInfo;
 import io.granda.core.Granda;
+import io.granda.core.access.Role;
+import io.granda.core.access.Tenant;
 import io.granda.core.InvocationRecord;
 import io.granda.core.Outcome;
 import io.granda.core.UsageSummary;
@@ -170,7 +172,8 @@ class GrandaMetricsTest {
     }
 
     private static BuildInfo build(String runtime, BuildInfo.Status status, int seconds) {
-        return new BuildInfo("b-" + runtime + status, "fn", runtime, status, 0, T0, T0.plusSeconds(seconds), "", "");
+        return new BuildInfo("b-" + runtime + status, "fn", runtime, status, 0, T0, T0.plusSeconds(seconds), "", "",
+                "default");
     }
 
     @Test
@@ -242,7 +245,9 @@ class GrandaMetricsTest {
         toClose.add(server::stop);
         HttpClient client = HttpClient.newHttpClient();
         String base = "http://127.0.0.1:" + server.port();
+        String key = "Bearer " + granda.apiKeys().issue(Tenant.DEFAULT, Role.ADMIN, "metrics test").token();
         HttpResponse<String> created = client.send(HttpRequest.newBuilder(URI.create(base + "/functions"))
+                .header("Authorization", key)
                 .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"echo\",\"image\":\"granda/hello\",\"memoryMb\":192}"))
                 .header("Content-Type", "application/json").build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(201, created.statusCode(), created.body());
@@ -254,7 +259,7 @@ class GrandaMetricsTest {
         }
         // Reading usage flushes the recorder, which tells the listener before the read returns.
         HttpResponse<String> usage = client.send(HttpRequest.newBuilder(URI.create(base + "/functions/echo/usage"))
-                .build(), HttpResponse.BodyHandlers.ofString());
+                .header("Authorization", key).build(), HttpResponse.BodyHandlers.ofString());
         var u = io.granda.http.internal.Json.MAPPER.readTree(usage.body());
 
         HttpResponse<String> scraped = client.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
@@ -295,6 +300,39 @@ class GrandaMetricsTest {
         assertEquals(MetricsService.OPENMETRICS_TEXT, open.headers().firstValue("Content-Type").orElseThrow());
         assertTrue(open.body().endsWith("# EOF\n"), open.body());
         assertTrue(open.body().contains("granda_billed_gb_seconds_total{" + fn + "} "), open.body());
+    }
+
+    @Test
+    void withATokenMetricsNeedItAndNothingElse() throws Exception {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        toClose.add(registry::close);
+        registry.counter("granda_token_test").increment();
+        Granda granda = Granda.builder().backend(new FakeBackend()).build();
+        toClose.add(granda);
+        String adminKey = granda.apiKeys().issue(Tenant.DEFAULT, Role.ADMIN, "not for metrics").token();
+        WebServer server = WebServer.builder().host("127.0.0.1").port(0).shutdownHook(false)
+                .routing(r -> GrandaHttp.notFoundFallback(GrandaHttp.mountMetrics(
+                        GrandaHttp.mount(r, granda, GrandaHttpConfig.DEFAULTS), registry,
+                        java.util.Optional.of("scrape-token-0123456789"))))
+                .build().start();
+        toClose.add(server::stop);
+        HttpClient client = HttpClient.newHttpClient();
+        URI metrics = URI.create("http://127.0.0.1:" + server.port() + "/metrics");
+        for (String authorization : new String[] {null, "Bearer wrong", "Bearer scrape-token-012345678",
+                "Bearer " + adminKey, "scrape-token-0123456789"}) {
+            HttpRequest.Builder b = HttpRequest.newBuilder(metrics);
+            if (authorization != null) {
+                b.header("Authorization", authorization);
+            }
+            HttpResponse<String> r = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(401, r.statusCode(), authorization);
+            assertTrue(r.body().contains("\"unauthorized\""), r.body());
+            assertEquals("Bearer realm=\"granda\"", r.headers().firstValue("WWW-Authenticate").orElse(null));
+        }
+        HttpResponse<String> ok = client.send(HttpRequest.newBuilder(metrics)
+                .header("Authorization", "Bearer scrape-token-0123456789").build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, ok.statusCode());
+        assertTrue(ok.body().contains("granda_token_test_total 1.0"), ok.body());
     }
 
     /** Parses the Prometheus text format strictly: every line is a comment or a well-formed sample. */

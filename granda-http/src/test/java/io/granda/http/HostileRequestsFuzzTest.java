@@ -45,15 +45,27 @@ import static org.junit.jupiter.api.Assertions.fail;
  * percent-encoding, oversized or invalid headers, broken chunked encoding): those answers come from
  * {@link GrandaHttp#directHandlers}, JSON like every other, or the connection is closed without an answer. The
  * properties marked "protocol level" allow the closed connection, and only that.
+ *
+ * <p>Requests carry the server's admin key (so that the fuzz reaches the handlers behind authentication), except in
+ * {@link #credentialsThatAreNotAValidKey}, which fuzzes the credentials themselves: every one of them is refused
+ * with a JSON 401 and changes nothing.
  */
 class HostileRequestsFuzzTest {
 
     private static final int TRIES = 200;
     private static HttpTestServer http;
+    /** A key that was valid once. */
+    private static String revokedKey;
+    private static String revokedKeyId;
 
     @BeforeContainer
     static void start() {
         http = new HttpTestServer(Granda.builder().backend(new FakeBackend()).build(), GrandaHttpConfig.DEFAULTS);
+        var issued = http.granda.apiKeys().issue(io.granda.core.access.Tenant.DEFAULT,
+                io.granda.core.access.Role.ADMIN, "revoked at once");
+        revokedKey = issued.token();
+        revokedKeyId = issued.key().keyId();
+        http.granda.apiKeys().revoke(revokedKeyId);
     }
 
     @AfterContainer
@@ -142,6 +154,31 @@ class HostileRequestsFuzzTest {
                                       @ForAll("randomBytes") byte[] body) {
         Answer a = raw(request(method, path, Map.of("Content-Type", "application/octet-stream"), body));
         assertAnswer(a, method + " " + path, true);
+    }
+
+    @Property(tries = TRIES, shrinking = ShrinkingMode.OFF)
+    void credentialsThatAreNotAValidKey(@ForAll("managementRoutes") String target,
+                                        @ForAll("badCredentials") Map<String, String> credentials) {
+        int functions = http.granda.functions().size();
+        int keys = http.granda.apiKeys().keys(null).size();
+        int tenants = http.granda.apiKeys().tenants().size();
+        String[] methodPath = target.split(" ", 2);
+        Map<String, String> headers = new LinkedHashMap<>(credentials);
+        headers.put("Content-Type", methodPath[1].startsWith("/create") ? "application/x-www-form-urlencoded"
+                : "application/json");
+        byte[] body = methodPath[1].startsWith("/create")
+                ? "name=fuzzed&image=granda%2Fhello&runtime=python&code=x".getBytes(StandardCharsets.UTF_8)
+                : "{\"name\":\"fuzzed\",\"image\":\"granda/hello\",\"id\":\"fuzzed\"}".getBytes(StandardCharsets.UTF_8);
+        Answer a = raw(request(methodPath[0], methodPath[1], headers, body, false));
+        String what = target + " with " + credentials;
+        assertGrandaAnswer(a, what);
+        assertEquals(401, a.status, what + ": " + a.text());
+        assertTrue(a.headers.getOrDefault("www-authenticate", "").startsWith("Bearer"), what);
+        assertEquals(functions, http.granda.functions().size(), "no function made by " + what);
+        assertEquals(keys, http.granda.apiKeys().keys(null).size(), "no key made or changed by " + what);
+        assertEquals(tenants, http.granda.apiKeys().tenants().size(), "no tenant made by " + what);
+        assertTrue(http.granda.apiKeys().keys(null).stream().noneMatch(k -> k.revoked() && !k.keyId().equals(revokedKeyId)),
+                "no key revoked by " + what);
     }
 
     @Property(tries = TRIES, shrinking = ShrinkingMode.OFF)
@@ -402,6 +439,40 @@ class HostileRequestsFuzzTest {
                 "/console/", "/console/assets/nope.js", "/metrics", "/f", "/f/", "/f/nope", "/nowhere");
     }
 
+    /** Every route that needs a key, with a method it answers to. */
+    @Provide
+    Arbitrary<String> managementRoutes() {
+        return Arbitraries.of("POST /functions", "GET /functions", "GET /functions/fuzz", "PUT /functions/fuzz",
+                "DELETE /functions/fuzz", "GET /functions/fuzz/invocations", "GET /functions/fuzz/usage",
+                "GET /functions/fuzz/instances", "GET /functions/fuzz/source", "GET /functions/fuzz/build",
+                "GET /functions/fuzz/logs", "GET /usage", "GET /usage/records.csv", "GET /runtimes",
+                "GET /builds/nope", "POST /createFunc", "POST /createCodeFunc", "GET /funcInvocationCount?funcname=x",
+                "GET /invocationDetails?function=x", "POST /tenants", "GET /tenants", "POST /tenants/default/keys",
+                "GET /tenants/default/keys", "DELETE /keys/abcd1234", "GET /whoami");
+    }
+
+    /** Credentials that are not a valid key: none, malformed, of another scheme, near misses, revoked. */
+    @Provide
+    Arbitrary<Map<String, String>> badCredentials() {
+        String admin = http.adminKey;
+        char last = admin.charAt(admin.length() - 1);
+        Arbitrary<String> tokens = Arbitraries.oneOf(
+                Arbitraries.of("", "gk_", "gk__", "gk_abcd_", revokedKey, admin + "x", admin.toUpperCase(Locale.ROOT),
+                        admin.substring(0, admin.length() - 1), admin.substring(0, admin.length() - 1) + (last == '0' ? '1' : '0'),
+                        admin.replace("gk_", "GK_"), "gk_aaaa_" + "a".repeat(5000), "null", "undefined", "Bearer " + admin),
+                Arbitraries.strings().withCharRange('!', '~').ofMaxLength(80),
+                Arbitraries.strings().withChars("0123456789abcdefghjkmnpqrstvwxyz").ofLength(32)
+                        .map(secret -> "gk_" + admin.substring(3, 15) + "_" + secret),
+                Arbitraries.strings().withChars("0123456789abcdefghjkmnpqrstvwxyz").ofMinLength(4).ofMaxLength(32)
+                        .map(id -> "gk_" + id + "_" + "0123456789abcdefghjkmnpqrstvwxyz"));
+        Arbitrary<Map<String, String>> authorization = Combinators.combine(
+                Arbitraries.of("Bearer ", "bearer ", "BEARER  ", "Basic ", "Digest ", "Token ", "", "Bearer"), tokens)
+                .as((scheme, token) -> Map.of("Authorization", (scheme + token).strip().isEmpty() ? "x" : scheme + token));
+        Arbitrary<Map<String, String>> keyHeader = tokens.filter(t -> !t.isBlank())
+                .map(token -> Map.of("X-Granda-Key", token));
+        return Arbitraries.oneOf(authorization, keyHeader, Arbitraries.just(Map.of()));
+    }
+
     @Provide
     Arbitrary<String> oddPaths() {
         Arbitrary<String> segment = Arbitraries.oneOf(
@@ -538,9 +609,20 @@ class HostileRequestsFuzzTest {
 
     // ---- raw HTTP ----------------------------------------------------------------------------------------------
 
+    /** A request carrying the admin key, unless {@code headers} hold credentials of their own. */
     private static byte[] request(String method, String target, Map<String, String> headers, byte[] body) {
+        return request(method, target, headers, body, true);
+    }
+
+    private static byte[] request(String method, String target, Map<String, String> headers, byte[] body,
+                                  boolean adminKey) {
         StringBuilder head = new StringBuilder(method).append(' ').append(target).append(" HTTP/1.1\r\n");
         head.append("Host: 127.0.0.1\r\nConnection: close\r\n");
+        boolean ownCredentials = headers.keySet().stream().anyMatch(k -> k.equalsIgnoreCase("Authorization")
+                || k.equalsIgnoreCase("X-Granda-Key"));
+        if (adminKey && !ownCredentials) {
+            head.append("Authorization: Bearer ").append(http.adminKey).append("\r\n");
+        }
         headers.forEach((k, v) -> head.append(k).append(": ").append(v).append("\r\n"));
         if (body != null && !headers.containsKey("Transfer-Encoding")) {
             head.append("Content-Length: ").append(body.length).append("\r\n");

@@ -77,8 +77,12 @@ class HostileRequestsRegressionTest {
         assertEquals(200, http.get("/health").status());
     }
 
+    /** Sends a request with the server's admin key added after its request line, as every caller must. */
     private String send(String request) {
-        return send(request.getBytes(StandardCharsets.ISO_8859_1));
+        int lineEnd = request.indexOf("\r\n") + 2;
+        String withKey = request.substring(0, lineEnd) + "Authorization: Bearer " + http.adminKey + "\r\n"
+                + request.substring(lineEnd);
+        return send(withKey.getBytes(StandardCharsets.ISO_8859_1));
     }
 
     /** Writes the request, half-closes the connection (so that a short body ends), reads the whole answer. */

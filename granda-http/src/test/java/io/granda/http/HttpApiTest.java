@@ -224,7 +224,7 @@ class HttpApiTest {
         assertEquals(fn.get("url").asText(), r.json().get("url").asText());
         assertEquals("granda/hello:v2", r.json().get("image").asText());
 
-        HttpTestServer.Reply stale = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(http.base() + "/functions/upd"))
+        HttpTestServer.Reply stale = http.send(http.request("/functions/upd")
                 .header("Content-Type", "application/json").header("If-Match", "\"1\"")
                 .PUT(java.net.http.HttpRequest.BodyPublishers.ofString("{\"image\":\"granda/hello:v3\"}")).build());
         assertEquals(409, stale.status());
@@ -355,7 +355,7 @@ class HttpApiTest {
     @Test
     void corsPreflightOnAFunctionUrlRunsNothing() {
         JsonNode fn = create("{\"name\":\"cors\",\"image\":\"granda/hello\"}");
-        HttpTestServer.Reply r = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(http.base() + pathOf(fn)))
+        HttpTestServer.Reply r = http.send(http.request(pathOf(fn))
                 .method("OPTIONS", java.net.http.HttpRequest.BodyPublishers.noBody())
                 .header("Origin", "http://example.com").header("Access-Control-Request-Method", "POST").build());
         assertEquals(204, r.status());

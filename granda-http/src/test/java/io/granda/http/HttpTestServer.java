@@ -3,6 +3,8 @@ package io.granda.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.granda.core.Granda;
 import io.granda.core.GrandaOptions;
+import io.granda.core.access.Role;
+import io.granda.core.access.Tenant;
 import io.granda.http.internal.Json;
 import io.helidon.webserver.WebServer;
 
@@ -14,7 +16,9 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 
 /**
- * A Granda behind a real Helidon server on a free loopback port, and a small client for tests.
+ * A Granda behind a real Helidon server on a free loopback port, and a small client for tests. When the config
+ * requires API keys, the server gets an admin key that every request of the client's helpers carries (as
+ * {@code Authorization: Bearer}); {@link #as(String)} gives a client that sends another key, or none.
  */
 final class HttpTestServer implements AutoCloseable {
 
@@ -22,6 +26,11 @@ final class HttpTestServer implements AutoCloseable {
     final io.granda.core.async.GrandaEvents events;
     final WebServer server;
     final HttpClient client = HttpClient.newHttpClient();
+    /** The admin key requests carry, null when keys are not required. */
+    final String adminKey;
+    /** The key this client sends, null for none. */
+    private final String key;
+    private final boolean owner;
 
     HttpTestServer(Granda granda, GrandaHttpConfig config) {
         this(granda, null, config);
@@ -31,6 +40,10 @@ final class HttpTestServer implements AutoCloseable {
     HttpTestServer(Granda granda, io.granda.core.async.GrandaEvents events, GrandaHttpConfig config) {
         this.granda = granda;
         this.events = events;
+        this.adminKey = config.requireApiKey()
+                ? granda.apiKeys().issue(Tenant.DEFAULT, Role.ADMIN, "tests").token() : null;
+        this.key = adminKey;
+        this.owner = true;
         this.server = WebServer.builder()
                 .host("127.0.0.1")
                 .port(0)
@@ -44,12 +57,38 @@ final class HttpTestServer implements AutoCloseable {
                 .start();
     }
 
+    private HttpTestServer(HttpTestServer of, String key) {
+        this.granda = of.granda;
+        this.events = of.events;
+        this.server = of.server;
+        this.adminKey = of.adminKey;
+        this.key = key;
+        this.owner = false;
+    }
+
+    /**
+     * @param key the key to send ({@code null} for none)
+     * @return a client of the same server that sends that key; closing it closes nothing
+     */
+    HttpTestServer as(String key) {
+        return new HttpTestServer(this, key);
+    }
+
+    /** @return a new request to a path, carrying this client's key */
+    HttpRequest.Builder request(String path) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base() + path));
+        if (key != null) {
+            b.header("Authorization", "Bearer " + key);
+        }
+        return b;
+    }
+
     String base() {
         return "http://127.0.0.1:" + server.port();
     }
 
     Reply send(String method, String path, String contentType, byte[] body) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base() + path))
+        HttpRequest.Builder b = request(path)
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
         if (contentType != null) {
             b.header("Content-Type", contentType);
@@ -84,11 +123,13 @@ final class HttpTestServer implements AutoCloseable {
 
     @Override
     public void close() {
-        if (events != null) {
-            events.close();
+        if (owner) {
+            if (events != null) {
+                events.close();
+            }
+            server.stop();
+            granda.close();
         }
-        server.stop();
-        granda.close();
     }
 
     record Reply(int status, byte[] body, HttpResponse<byte[]> raw) {

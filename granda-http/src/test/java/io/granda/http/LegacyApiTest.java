@@ -130,7 +130,7 @@ class LegacyApiTest {
 
     @Test
     void corsPreflightIsAnswered() {
-        HttpTestServer.Reply r = http.send(HttpRequest.newBuilder(URI.create(http.base() + "/createFunc"))
+        HttpTestServer.Reply r = http.send(http.request("/createFunc")
                 .method("OPTIONS", HttpRequest.BodyPublishers.noBody())
                 .header("Origin", "http://example.com").header("Access-Control-Request-Method", "POST").build());
         assertEquals(204, r.status());

@@ -111,7 +111,7 @@ class RequestLimitsTest {
     @Test
     void justUnderTheLimitsIsServed() throws IOException {
         String header = "a".repeat(GrandaHttp.DEFAULT_MAX_HEADER_BYTES / 2);
-        String[] a = raw("GET /functions?q=" + "b".repeat(GrandaHttp.DEFAULT_MAX_REQUEST_LINE_BYTES / 2)
+        String[] a = raw("GET /health?q=" + "b".repeat(GrandaHttp.DEFAULT_MAX_REQUEST_LINE_BYTES / 2)
                 + " HTTP/1.1\r\nHost: x\r\nX-Big: " + header + "\r\nConnection: close\r\n\r\n");
         assertTrue(a[0].startsWith("HTTP/1.1 200"), a[0]);
     }

@@ -109,6 +109,7 @@ public final class GrandaServer implements AutoCloseable {
                     .ownerId(ownerId)
                     .registry(store.functions())
                     .meteringStore(store.metering())
+                    .apiKeyStore(store.apiKeys())
                     .clock(clock)
                     .options(options)
                     .runtimes(Runtimes.withBaseImages(config.runtimeImages()));
@@ -126,6 +127,10 @@ public final class GrandaServer implements AutoCloseable {
         }
         GrandaEvents events;
         try {
+            if (config.requireApiKey() || config.adminKey().isPresent()) {
+                AdminKeyBootstrap.run(granda.apiKeys(), config.adminKey(), System.out, config.publicUrl()
+                        .orElse("http://localhost:" + (config.port() == 0 ? "<port>" : config.port())));
+            }
             events = config.async().map(o -> GrandaEvents.builder(granda, store.events()).options(o)
                     .callbackBody(GrandaHttp.eventCallbackBody()).start()).orElse(null);
         } catch (RuntimeException e) {
@@ -134,7 +139,12 @@ public final class GrandaServer implements AutoCloseable {
             store.close();
             throw e;
         }
-        GrandaHttpConfig httpConfig = GrandaHttpConfig.DEFAULTS.withPublicUrl(config.publicUrl().orElse(null));
+        GrandaHttpConfig httpConfig = GrandaHttpConfig.DEFAULTS.withPublicUrl(config.publicUrl().orElse(null))
+                .withRequireApiKey(config.requireApiKey());
+        if (!config.requireApiKey()) {
+            LOG.atWarn().log("API keys are not required (--require-api-key false): anyone who reaches this server "
+                    + "manages every function");
+        }
         WebServer webServer;
         try {
             webServer = WebServer.builder()
@@ -151,7 +161,8 @@ public final class GrandaServer implements AutoCloseable {
                             (long) granda.options().build().sourceLimits().maxUploadBytes()
                                     + httpConfig.maxJsonBytes()) + PAYLOAD_SLACK)
                     .routing(r -> GrandaHttp.notFoundFallback(config.metrics()
-                            ? GrandaHttp.mountMetrics(GrandaHttp.mount(r, granda, events, httpConfig), meterRegistry)
+                            ? GrandaHttp.mountMetrics(GrandaHttp.mount(r, granda, events, httpConfig), meterRegistry,
+                                    config.metricsKey())
                             : GrandaHttp.mount(r, granda, events, httpConfig)))
                     .build()
                     .start();
@@ -166,7 +177,8 @@ public final class GrandaServer implements AutoCloseable {
         }
         LOG.atInfo().addKeyValue("port", webServer.port()).addKeyValue("dataDir", config.dataDir().toAbsolutePath())
                 .addKeyValue("backend", granda.backendName()).addKeyValue("owner", ownerId)
-                .addKeyValue("functions", granda.functions().size()).log("Granda is serving");
+                .addKeyValue("functions", granda.functions().size())
+                .addKeyValue("apiKeysRequired", config.requireApiKey()).log("Granda is serving");
         return new GrandaServer(granda, events, store, webServer, metrics, meterRegistry);
     }
 

@@ -4,6 +4,7 @@ import io.granda.core.BuildOptions;
 import io.granda.core.MeteringOptions;
 import io.granda.core.PoolOptions;
 import io.granda.core.Prices;
+import io.granda.core.access.ApiKeyTokens;
 import io.granda.core.async.AsyncOptions;
 import io.granda.http.GrandaHttp;
 
@@ -40,7 +41,11 @@ import java.util.Optional;
  *                          from {@code --docker-settings name=value,...}; empty by default
  * @param async             asynchronous invocations (events): their limits, or empty when they are off
  * @param maxRequestLineBytes largest request line (method + URL) accepted; longer answers 414 (default 8 KiB)
- * @param maxHeaderBytes    largest header section accepted; larger answers 431 (default 16 KiB)
+ * @param maxHeaderBytes    largest header section accepted; larger answers 400 (default 16 KiB)
+ * @param adminKey          an admin API key the operator chose ({@code gk_<id>_<secret>}), installed (hashed) at every
+ *                          start; empty: one is generated at the first start and printed once
+ * @param requireApiKey     whether management calls need an API key (default true)
+ * @param metricsKey        a token {@code GET /metrics} then needs as {@code Authorization: Bearer}; empty for none
  */
 public record ServerConfig(
         int port,
@@ -61,7 +66,10 @@ public record ServerConfig(
         Map<String, String> dockerSettings,
         Optional<AsyncOptions> async,
         int maxRequestLineBytes,
-        int maxHeaderBytes) {
+        int maxHeaderBytes,
+        Optional<String> adminKey,
+        boolean requireApiKey,
+        Optional<String> metricsKey) {
 
     /** One configurable option: flag name, variable name, default, help. */
     record Option(String name, String defaultValue, String help) {
@@ -118,7 +126,12 @@ public record ServerConfig(
             new Option("event-retention-days", Long.toString(AsyncOptions.DEFAULTS.finishedRetention().toDays()),
                     "days succeeded and dead events are kept"),
             new Option("docker-settings", "", "settings of the Docker backend, comma-separated name=value, e.g. "
-                    + "'pids-limit=256,cpus=2,user=' (see docs/configuration.md, \"Container hardening\")"));
+                    + "'pids-limit=256,cpus=2,user=' (see docs/configuration.md, \"Container hardening\")"),
+            new Option("admin-key", "", "an admin API key you chose, gk_<id>_<secret>, e.g. "
+                    + "gk_admin_$(openssl rand -hex 32) (default: one is generated at the first start and printed once)"),
+            new Option("require-api-key", "true", "whether management calls need an API key (false: anyone is an admin)"),
+            new Option("metrics-key", "", "a token GET /metrics then needs as 'Authorization: Bearer <token>' "
+                    + "(default: /metrics is open; keep it inside your network)"));
 
     /** Longest retention accepted, a hundred years: longer would be forever in all but name. */
     static final int MAX_RETENTION_DAYS = 36_500;
@@ -198,7 +211,51 @@ public record ServerConfig(
                         .withFinishedRetention(Duration.ofDays(intValue(values, "event-retention-days", 0,
                                 MAX_RETENTION_DAYS)))) : Optional.empty(),
                 intValue(values, "max-request-line-bytes", 256, 1024 * 1024),
-                intValue(values, "max-header-bytes", 1024, 1024 * 1024));
+                intValue(values, "max-header-bytes", 1024, 1024 * 1024),
+                adminKey(values.get("admin-key")),
+                booleanValue(values, "require-api-key"),
+                metricsKey(values.get("metrics-key")));
+    }
+
+    /** Never echoes the value: a key in a message ends up in logs and terminals. */
+    static Optional<String> adminKey(String raw) {
+        String v = raw.strip();
+        if (v.isEmpty()) {
+            return Optional.empty();
+        }
+        if (!ApiKeyTokens.isToken(v)) {
+            throw new InvalidConfigException("admin-key must look like gk_<id>_<secret>: an id of 4 to 32 lowercase "
+                    + "letters and digits and a secret of 32 to 128 letters and digits, e.g. "
+                    + "gk_admin_$(openssl rand -hex 32) (the value given is not repeated here)");
+        }
+        return Optional.of(v);
+    }
+
+    /** Never echoes the value either. */
+    static Optional<String> metricsKey(String raw) {
+        String v = raw.strip();
+        if (v.isEmpty()) {
+            return Optional.empty();
+        }
+        if (v.length() < 16 || !v.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+            throw new InvalidConfigException("metrics-key must be at least 16 printable characters without spaces, "
+                    + "e.g. $(openssl rand -hex 32) (the value given is not repeated here)");
+        }
+        return Optional.of(v);
+    }
+
+    /** Keys stay out of the text, so that printing a configuration by mistake leaks nothing. */
+    @Override
+    public String toString() {
+        return "ServerConfig[port=" + port + ", host=" + host + ", dataDir=" + dataDir + ", publicUrl=" + publicUrl
+                + ", backend=" + backend + ", dockerHost=" + dockerHost + ", ownerId=" + ownerId
+                + ", maxPayloadBytes=" + maxPayloadBytes + ", maxTimeoutSeconds=" + maxTimeoutSeconds
+                + ", shutdownGrace=" + shutdownGrace + ", pool=" + pool + ", build=" + build
+                + ", runtimeImages=" + runtimeImages + ", metering=" + metering + ", metrics=" + metrics
+                + ", dockerSettings=" + dockerSettings + ", adminKey=" + adminKey.map(k -> "<hidden>")
+                + ", async=" + async + ", maxRequestLineBytes=" + maxRequestLineBytes + ", maxHeaderBytes="
+                + maxHeaderBytes + ", requireApiKey=" + requireApiKey + ", metricsKey="
+                + metricsKey.map(k -> "<hidden>") + "]";
     }
 
     /** Reads {@code name=value,...}; names get the {@code docker.} prefix when they lack it. */

@@ -72,7 +72,7 @@ class AsyncDurabilityIT {
         assertTrue(Files.exists(jar), "run after packaging: " + jar.toAbsolutePath());
         process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-jar", jar.toString(), "--port", Integer.toString(port), "--host", "127.0.0.1",
-                "--data-dir", dataDir.toString(), "--owner-id", ownerId)
+                "--data-dir", dataDir.toString(), "--owner-id", ownerId, "--admin-key", ServerHarness.ADMIN_KEY)
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         ServerHarness http = new ServerHarness(port);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);

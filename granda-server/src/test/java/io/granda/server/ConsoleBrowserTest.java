@@ -48,9 +48,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The web console (docs/console.md) in a real headless Chromium, driven by Selenium through Debian's chromedriver,
- * against a running server with a real Docker engine: the landing page, creating functions from an image and from
- * code (the build log streams), invoking one from its page and finding the call in its history and logs, an invalid
- * form, deleting with a confirmation, and a network failure. Each page is also photographed at a desktop and at a
+ * against a running server with a real Docker engine: signing in with an API key (a wrong one refused, a revoked one
+ * sent back to the sign-in page, signing out), the landing page, creating functions from an image and from code (the
+ * build log streams), invoking one from its page and finding the call in its history and logs, an invalid form,
+ * deleting with a confirmation, and a network failure. Each page is also photographed at a desktop and at a
  * phone width (target/screenshots/), where nothing may overflow horizontally. One server and one browser for the
  * class; nothing is downloaded (the driver and the browser are given by path, Selenium Manager is never asked).
  */
@@ -107,7 +108,8 @@ class ConsoleBrowserTest {
         }
         Files.createDirectories(SCREENSHOTS);
         ownerId = "test-console-" + UUID.randomUUID().toString().substring(0, 8);
-        server = GrandaServer.start(ServerConfig.from(new String[] {"--port", "0", "--host", "127.0.0.1",
+        server = GrandaServer.start(ServerConfig.from(new String[] {"--admin-key", ServerHarness.ADMIN_KEY,
+                "--port", "0", "--host", "127.0.0.1",
                 "--data-dir", dataDir.toString(), "--owner-id", ownerId, "--start-timeout-seconds", "30"}, Map.of()));
         http = new ServerHarness(server.port());
 
@@ -179,13 +181,40 @@ class ConsoleBrowserTest {
                 || driver.findElement(By.className("lead")).getText().contains("unique URL"));
         screenshots("landing");
         driver.findElement(By.id("open-console")).click();
+        signIn(ServerHarness.ADMIN_KEY);
         wait(WAIT).until(ExpectedConditions.or(ExpectedConditions.presenceOfElementLocated(By.id("no-functions")),
                 ExpectedConditions.presenceOfElementLocated(By.id("function-list"))));
         assertTrue(driver.getCurrentUrl().endsWith("/console"), driver.getCurrentUrl());
+        assertEquals("default · admin (configured admin key)", driver.findElement(By.id("identity")).getText());
         assertEquals("online", wait(WAIT).until(d -> {
             String s = d.findElement(By.id("server-status")).getText();
             return s.equals("…") ? null : s;
         }));
+    }
+
+    @Test
+    @Order(0)
+    void theConsoleAsksForAKeyAndRefusesAWrongOne() {
+        open("/console");
+        WebElement key = wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(By.id("signin-key")));
+        assertEquals("password", key.getDomAttribute("type"), "the key is not shown as it is typed");
+        assertTrue(driver.findElements(By.id("function-list")).isEmpty(), "nothing is shown before signing in");
+        assertFalse(driver.findElement(By.id("sign-out")).isDisplayed());
+        screenshots("sign-in");
+
+        key.sendKeys("gk_wrongkey_" + "0".repeat(32));
+        driver.findElement(By.id("signin-submit")).click();
+        WebElement error = wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(
+                By.cssSelector("#signin-form [data-field='key'] .field-error")));
+        assertTrue(error.getText().contains("That key was refused"), error.getText());
+        assertTrue(driver.findElements(By.id("function-list")).isEmpty());
+        assertEquals(null, js("return sessionStorage.getItem('granda.apiKey');"), "a refused key is not kept");
+        screenshots("sign-in-refused");
+
+        // Not even a page of the console shows without a key.
+        open("/console#/new");
+        wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(By.id("signin-key")));
+        assertTrue(driver.findElements(By.id("image-form")).isEmpty());
     }
 
     @Test
@@ -409,6 +438,34 @@ class ConsoleBrowserTest {
     }
 
     @Test
+    @Order(11)
+    void aRevokedKeySendsTheConsoleBackToSignInAndSigningOutForgetsTheKey() {
+        assertEquals(201, http.send("POST", "/tenants", "application/json", "{\"id\":\"browser\"}").status());
+        JsonNode key = http.send("POST", "/tenants/browser/keys", "application/json", "{\"name\":\"laptop\"}").json();
+        open("/console");
+        wait(WAIT).until(ExpectedConditions.elementToBeClickable(By.id("sign-out"))).click();
+        WebElement notice = wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(By.id("signin-message")));
+        assertTrue(notice.getText().contains("signed out"), notice.getText());
+        assertEquals(null, js("return sessionStorage.getItem('granda.apiKey');"));
+
+        signIn(key.get("key").asText());
+        wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(By.id("no-functions")));
+        assertEquals("browser · tenant (laptop)", driver.findElement(By.id("identity")).getText());
+        assertTrue(driver.findElements(By.cssSelector("#function-list tr[data-name='hello-img']")).isEmpty(),
+                "a tenant sees only its own functions");
+
+        assertEquals(204, http.send("DELETE", "/keys/" + key.get("keyId").asText(), null, null).status());
+        driver.findElement(By.xpath("//button[text()='Refresh']")).click();
+        WebElement refused = wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(By.id("signin-message")));
+        assertTrue(refused.getText().contains("no longer works"), refused.getText());
+        assertTrue(driver.findElements(By.id("no-functions")).isEmpty());
+        assertFalse(driver.findElement(By.id("banner")).isDisplayed(), "the refusal is said once, on the sign-in page");
+
+        signIn(ServerHarness.ADMIN_KEY);
+        wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(By.id("function-list")));
+    }
+
+    @Test
     @Order(10)
     void theHighlighterMarksKeywordsStringsCommentsAndNumbersOfEachLanguage() {
         open("/console");
@@ -445,6 +502,15 @@ class ConsoleBrowserTest {
 
     private static void open(String pathAndFragment) {
         driver.get(http.base() + pathAndFragment);
+    }
+
+    /** Signs in on the sign-in page, which must be on its way. */
+    private static void signIn(String key) {
+        WebElement input = wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(By.id("signin-key")));
+        input.clear();
+        input.sendKeys(key);
+        driver.findElement(By.id("signin-submit")).click();
+        wait(WAIT).until(ExpectedConditions.invisibilityOfElementLocated(By.id("signin-key")));
     }
 
     private static WebDriverWait wait(Duration timeout) {

@@ -34,7 +34,8 @@ class GrandaServerDockerTest {
     }
 
     private GrandaServer startServer() {
-        GrandaServer s = GrandaServer.start(ServerConfig.from(new String[] {"--port", "0", "--host", "127.0.0.1",
+        GrandaServer s = GrandaServer.start(ServerConfig.from(new String[] {"--admin-key", ServerHarness.ADMIN_KEY,
+                "--port", "0", "--host", "127.0.0.1",
                 "--data-dir", dataDir.toString(), "--owner-id", ownerId}, Map.of()));
         http = new ServerHarness(s.port());
         return s;
@@ -73,6 +74,42 @@ class GrandaServerDockerTest {
         assertEquals(14, call.get("responseBytes").asLong());
         assertTrue(call.get("billedMs").asLong() >= 1);
         assertTrue(Docker.containersOf(ownerId).isEmpty(), "the call's container is removed");
+    }
+
+    @Test
+    void keysAreRequiredByDefaultAndTenantsAreKeptApartInTheStore() throws Exception {
+        ServerHarness anonymous = new ServerHarness(server.port(), null);
+        ServerHarness.Reply refused = anonymous.createFunction("{\"name\":\"sneaky\",\"image\":\"granda/hello\"}");
+        assertEquals(401, refused.status(), refused.body());
+        assertEquals("unauthorized", refused.json().get("error").asText());
+        assertEquals(200, anonymous.get("/health").status(), "health needs no key");
+
+        assertEquals(201, http.send("POST", "/tenants", "application/json", "{\"id\":\"acme\"}").status());
+        String acmeKey = http.send("POST", "/tenants/acme/keys", "application/json", "{}").json().get("key").asText();
+        ServerHarness acme = new ServerHarness(server.port(), acmeKey);
+        // The path, not the URL: the port changes with the restart below.
+        String url = acme.createFunction("{\"name\":\"acme-hello\",\"image\":\"granda/hello\",\"private\":true}")
+                .json().get("path").asText();
+        create("{\"name\":\"admins-hello\",\"image\":\"granda/hello\"}");
+
+        assertEquals(401, anonymous.call(url, "World").status(), "private: a key is needed");
+        ServerHarness.Reply call = acme.call(url, "World");
+        assertEquals(200, call.status(), call.body());
+        assertEquals("Hello, World!\n", call.body());
+        assertEquals(1, acme.get("/functions").json().get("items").size(), "acme sees its own only");
+        assertEquals(404, acme.get("/functions/admins-hello").status());
+        assertEquals(2, http.get("/functions").json().get("items").size(), "the admin sees both");
+
+        // After a restart, from the SQLite store: the same tenants, owners, keys and privacy.
+        server.close();
+        server = startServer();
+        acme = new ServerHarness(server.port(), acmeKey);
+        assertEquals("acme", acme.get("/functions/acme-hello").json().get("tenant").asText());
+        assertTrue(acme.get("/functions/acme-hello").json().get("private").asBoolean());
+        assertEquals(404, acme.get("/functions/admins-hello").status());
+        assertEquals(401, new ServerHarness(server.port(), null).call(url, "x").status());
+        JsonNode usage = http.get("/usage?tenant=acme").json();
+        assertEquals(1, usage.get("calls").asLong());
     }
 
     @Test

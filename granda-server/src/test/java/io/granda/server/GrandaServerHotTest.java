@@ -43,7 +43,8 @@ class GrandaServerHotTest {
     @BeforeEach
     void start() {
         ownerId = "test-hot-" + UUID.randomUUID().toString().substring(0, 8);
-        server = GrandaServer.start(ServerConfig.from(new String[] {"--port", "0", "--host", "127.0.0.1",
+        server = GrandaServer.start(ServerConfig.from(new String[] {"--admin-key", ServerHarness.ADMIN_KEY,
+                "--port", "0", "--host", "127.0.0.1",
                 "--data-dir", dataDir.toString(), "--owner-id", ownerId, "--start-timeout-seconds", "3"}, Map.of()));
         http = new ServerHarness(server.port());
     }
@@ -110,9 +111,41 @@ class GrandaServerHotTest {
     }
 
     @Test
+    void aPrivateFunctionNeedsAKeyAndNoGrandaKeyEverReachesTheFunction() throws Exception {
+        String path = hot("private-echo", ",\"private\":true");
+        ServerHarness anonymous = new ServerHarness(server.port(), null);
+        assertEquals(401, anonymous.call(path + "/headers", "x").status());
+        assertEquals("Bearer realm=\"granda\"", anonymous.call(path, "x").header("WWW-Authenticate"));
+
+        // The caller's key (here the admin's) authorises the call and is taken out of what the function sees.
+        HttpRequest request = http.request(path + "/headers")
+                .header("X-Granda-Key", ServerHarness.ADMIN_KEY)
+                .header("X-Custom", "kept")
+                .GET().build();
+        var r = java.net.http.HttpClient.newHttpClient().send(request, java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+        String seen = r.body().toLowerCase(java.util.Locale.ROOT);
+        assertTrue(seen.contains("x-custom: kept"), r.body());
+        assertFalse(seen.contains("authorization"), "the function saw the caller's key: " + r.body());
+        assertFalse(seen.contains("x-granda-key"), r.body());
+        assertFalse(r.body().contains(ServerHarness.ADMIN_KEY.substring(13)), r.body());
+
+        // A public function's own Authorization scheme passes through; a Granda key sent to it does not.
+        String open = hot("public-echo", "");
+        var basic = java.net.http.HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(http.base()
+                        + open + "/headers")).header("Authorization", "Basic dXNlcjpwYXNz").GET().build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, basic.statusCode(), basic.body());
+        assertTrue(basic.body().contains("Basic dXNlcjpwYXNz"), basic.body());
+        ServerHarness.Reply stray = http.send("GET", open + "/headers", null, null);
+        assertEquals(200, stray.status(), stray.body());
+        assertFalse(stray.body().contains(ServerHarness.ADMIN_KEY.substring(13)), stray.body());
+    }
+
+    @Test
     void methodPathQueryHeadersAndBodyReachTheFunctionAndItsAnswerComesBackAsSent() throws Exception {
         String path = hot("http", "");
-        HttpRequest request = HttpRequest.newBuilder(URI.create(http.base() + path + "/status/201?x=1&y=%2F"))
+        HttpRequest request = http.request(path + "/status/201?x=1&y=%2F")
                 .method("PATCH", HttpRequest.BodyPublishers.ofString("{\"a\":1}"))
                 .header("Content-Type", "application/json")
                 .header("X-Echo-Header", "X-Custom")

@@ -14,8 +14,11 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -51,7 +54,10 @@ class GrandaServerJarIT {
         return jar;
     }
 
-    private ServerHarness startJar(int port, Path log) throws Exception {
+    /** The admin key a first start prints in its banner. */
+    private static final Pattern PRINTED_KEY = Pattern.compile("gk_[0-9a-z]{12}_[0-9a-z]{32}");
+
+    private ServerHarness startJar(int port, Path log, String key) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-jar", jar().toString(), "--port", Integer.toString(port), "--host", "127.0.0.1")
                 .redirectErrorStream(true).redirectOutput(log.toFile());
@@ -59,13 +65,13 @@ class GrandaServerJarIT {
         pb.environment().put("GRANDA_DATA_DIR", dataDir.toString());
         pb.environment().put("GRANDA_OWNER_ID", ownerId);
         process = pb.start();
-        ServerHarness http = new ServerHarness(port);
+        ServerHarness health = new ServerHarness(port, null);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
             assertTrue(process.isAlive(), () -> "server exited: " + read(log));
             try {
-                if (http.get("/health").status() == 200) {
-                    return http;
+                if (health.get("/health").status() == 200) {
+                    return new ServerHarness(port, key != null ? key : printedKey(log));
                 }
             } catch (RuntimeException notYet) {
                 // not listening yet
@@ -73,6 +79,15 @@ class GrandaServerJarIT {
             Thread.sleep(100);
         }
         throw new AssertionError("server did not become healthy: " + read(log));
+    }
+
+    /** @return the admin key the server printed at its first start */
+    private static String printedKey(Path log) {
+        Matcher m = PRINTED_KEY.matcher(read(log));
+        assertTrue(m.find(), "no admin key printed: " + read(log));
+        String key = m.group();
+        assertFalse(m.find() && !m.group().equals(key), "one key printed");
+        return key;
     }
 
     private static String read(Path log) {
@@ -86,7 +101,10 @@ class GrandaServerJarIT {
     @Test
     void sigtermLetsTheCallUnderWayFinishThenRemovesEverything() throws Exception {
         Path log = dataDir.resolve("server.log");
-        ServerHarness http = startJar(freePort(), log);
+        // A first start without --admin-key: the server makes one and prints it, once, as ./granda start shows it.
+        ServerHarness http = startJar(freePort(), log, null);
+        assertEquals(401, new ServerHarness(0, null).send("GET", http.base() + "/functions", null, null).status());
+        assertTrue(read(log).contains("Granda admin API key (shown this once"), read(log));
         ServerHarness.Reply created = http.createFunction("{\"name\":\"slow\",\"image\":\"granda-test-busybox\","
                 + "\"timeoutSeconds\":20,\"env\":{\"SCRIPT\":\"sleep 2; echo finished $1\"}}");
         assertEquals(201, created.status(), created.body());
@@ -114,10 +132,21 @@ class GrandaServerJarIT {
         assertEquals(2, callLines, "one log line per call:\n" + output);
         assertTrue(output.contains("Granda server stopped"), output);
 
-        // The store kept both calls: a restarted server lists them.
-        ServerHarness restarted = startJar(freePort(), dataDir.resolve("server2.log"));
+        // The store kept both calls, and the key's hash: a restarted server lists them for the same key, and prints
+        // no key again. The key itself is nowhere in the data directory.
+        Path log2 = dataDir.resolve("server2.log");
+        ServerHarness restarted = startJar(freePort(), log2, http.key());
         JsonNode calls = restarted.get("/functions/slow/invocations").json().get("items");
         assertEquals(2, calls.size());
+        assertFalse(PRINTED_KEY.matcher(read(log2)).find(), "a key is printed at the first start only: " + read(log2));
+        String secret = http.key().substring(http.key().lastIndexOf('_') + 1);
+        try (var files = Files.walk(dataDir)) {
+            for (Path f : files.filter(Files::isRegularFile).filter(f -> !f.getFileName().toString().endsWith(".log"))
+                    .toList()) {
+                assertFalse(new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1).contains(secret),
+                        "the admin key is in " + f);
+            }
+        }
         process.destroy();
         assertTrue(process.waitFor(30, TimeUnit.SECONDS));
     }

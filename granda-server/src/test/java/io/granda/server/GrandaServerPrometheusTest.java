@@ -31,6 +31,9 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class GrandaServerPrometheusTest {
 
+    /** The token /metrics asks for in these tests. */
+    private static final String METRICS_KEY = "metrics-token-4f9c2a7e1b";
+
     private static final Path PROMETHEUS = Path.of("/usr/bin/prometheus");
 
     @TempDir
@@ -53,7 +56,9 @@ class GrandaServerPrometheusTest {
             Assumptions.abort(why);
         }
         ownerId = "test-prom-" + UUID.randomUUID().toString().substring(0, 8);
-        server = GrandaServer.start(ServerConfig.from(new String[] {"--port", "0", "--host", "127.0.0.1",
+        // /metrics behind its own token, as a real Prometheus is configured to send it.
+        server = GrandaServer.start(ServerConfig.from(new String[] {"--admin-key", ServerHarness.ADMIN_KEY,
+                "--port", "0", "--host", "127.0.0.1", "--metrics-key", METRICS_KEY,
                 "--data-dir", dataDir.toString(), "--owner-id", ownerId}, Map.of()));
         http = new ServerHarness(server.port());
     }
@@ -124,9 +129,11 @@ class GrandaServerPrometheusTest {
                 scrape_configs:
                   - job_name: granda
                     metrics_path: /metrics
+                    authorization:
+                      credentials: %s
                     static_configs:
                       - targets: ['127.0.0.1:%d']
-                """.formatted(server.port()));
+                """.formatted(METRICS_KEY, server.port()));
         Path log = promDir.resolve("prometheus.log");
         prometheus = new ProcessBuilder(PROMETHEUS.toString(), "--config.file=" + config,
                 "--storage.tsdb.path=" + promDir.resolve("data"), "--web.listen-address=127.0.0.1:" + promPort,

@@ -42,7 +42,8 @@ class GrandaServerSourceTest {
     @BeforeAll
     static void start() {
         ownerId = "test-src-" + UUID.randomUUID().toString().substring(0, 8);
-        server = GrandaServer.start(ServerConfig.from(new String[] {"--port", "0", "--host", "127.0.0.1",
+        server = GrandaServer.start(ServerConfig.from(new String[] {"--admin-key", ServerHarness.ADMIN_KEY,
+                "--port", "0", "--host", "127.0.0.1",
                 "--data-dir", dataDir.toString(), "--owner-id", ownerId, "--start-timeout-seconds", "30"}, Map.of()));
         http = new ServerHarness(server.port());
     }
@@ -278,7 +279,7 @@ class GrandaServerSourceTest {
 
     @Test
     void theBuildLogStreamsWhileTheBuildRuns() throws Exception {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(http.base() + "/functions?stream=true"))
+        HttpRequest request = http.request("/functions?stream=true")
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"streamed\",\"runtime\":\"shell\","
                         + "\"code\":\"#!/bin/bash\\necho streamed\\n\"}"))
@@ -322,7 +323,7 @@ class GrandaServerSourceTest {
                 + "Content-Type: application/zip\r\n\r\n").getBytes(StandardCharsets.UTF_8));
         body.write(archive);
         body.write(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
-        HttpRequest request = HttpRequest.newBuilder(URI.create(http.base() + "/functions"))
+        HttpRequest request = http.request("/functions")
                 .header("Content-Type", "multipart/form-data; boundary=" + boundary)
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray()))
                 .build();

@@ -37,7 +37,8 @@ class ServerConfigLimitsTest {
     @Test
     void theRunningServerEnforcesTheConfiguredLimits() throws Exception {
         String owner = "test-limits-" + UUID.randomUUID().toString().substring(0, 8);
-        try (GrandaServer server = GrandaServer.start(ServerConfig.from(new String[] {"--port", "0", "--host",
+        try (GrandaServer server = GrandaServer.start(ServerConfig.from(new String[] {"--admin-key",
+                ServerHarness.ADMIN_KEY, "--port", "0", "--host",
                 "127.0.0.1", "--data-dir", dataDir.toString(), "--owner-id", owner, "--max-header-bytes", "2048",
                 "--max-request-line-bytes", "1024"}, Map.of()))) {
             HttpClient client = HttpClient.newHttpClient();
@@ -51,6 +52,7 @@ class ServerConfigLimitsTest {
             assertEquals(414, longUrl.statusCode());
             assertTrue(longUrl.body().contains("\"error\":\"uri_too_long\""), longUrl.body());
             HttpResponse<String> fine = client.send(HttpRequest.newBuilder(URI.create(base + "/functions"))
+                    .header("Authorization", "Bearer " + ServerHarness.ADMIN_KEY)
                     .header("X-Small", "a".repeat(1000)).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(200, fine.statusCode(), fine.body());
         }

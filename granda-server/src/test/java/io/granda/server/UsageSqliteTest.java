@@ -54,12 +54,17 @@ class UsageSqliteTest {
     private final class Running implements AutoCloseable {
         final SqliteStore store = SqliteStore.open(SqliteStoreConfig.defaults(dir.resolve("granda.db")), clock);
         final Granda granda = Granda.builder().backend(new FakeBackend().withBehaviour(UsageSqliteTest.this::behave))
-                .registry(store.functions()).meteringStore(store.metering()).clock(clock)
+                .registry(store.functions()).meteringStore(store.metering()).apiKeyStore(store.apiKeys()).clock(clock)
                 .options(GrandaOptions.DEFAULTS.withMetering(MeteringOptions.DEFAULTS.withPrices(ROUND))).build();
         final WebServer server = WebServer.builder().host("127.0.0.1").port(0).shutdownHook(false)
                 .routing(r -> GrandaHttp.notFoundFallback(GrandaHttp.mount(r, granda, GrandaHttpConfig.DEFAULTS)))
                 .build().start();
         final ServerHarness http = new ServerHarness(server.port());
+
+        Running() {
+            granda.apiKeys().configure(ServerHarness.ADMIN_KEY, io.granda.core.access.Tenant.DEFAULT,
+                    io.granda.core.access.Role.ADMIN, "tests");
+        }
 
         JsonNode json(String path) {
             ServerHarness.Reply r = http.get(path);

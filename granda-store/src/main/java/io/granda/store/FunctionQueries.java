@@ -28,9 +28,9 @@ final class FunctionQueries {
 
     /** One row per environment variable (or one row with null env columns when there are none). */
     private static final String SELECT_FUNCTIONS = """
-            SELECT f.id, f.name, f.route_id, f.created_at_us,
+            SELECT f.id, f.name, f.route_id, f.created_at_us, f.tenant,
                    r.revision, r.description, r.image, r.mode, r.timeout_seconds, r.timeout_nanos, r.memory_mb,
-                   r.keep_alive_ms, r.min_instances, r.max_instances, r.concurrency, r.runtime,
+                   r.keep_alive_ms, r.min_instances, r.max_instances, r.concurrency, r.runtime, r.is_private,
                    r.made_at_us, e.name AS env_name, e.value AS env_value
             FROM functions f
             JOIN function_revisions r ON r.function_id = f.id AND %s
@@ -60,14 +60,14 @@ final class FunctionQueries {
     }
 
     /** The few columns an update needs, without the spec. */
-    record Head(String id, long revision, String routeId, Instant createdAt) {
+    record Head(String id, long revision, String routeId, Instant createdAt, String tenant) {
     }
 
     static Optional<Head> head(Handle h, String name) {
-        return h.createQuery("SELECT id, revision, route_id, created_at_us FROM functions WHERE name = :name")
+        return h.createQuery("SELECT id, revision, route_id, created_at_us, tenant FROM functions WHERE name = :name")
                 .bind("name", name)
                 .map((rs, ctx) -> new Head(rs.getString("id"), rs.getLong("revision"), rs.getString("route_id"),
-                        EpochMicros.toInstant(rs.getLong("created_at_us"))))
+                        EpochMicros.toInstant(rs.getLong("created_at_us")), rs.getString("tenant")))
                 .findOne();
     }
 
@@ -79,9 +79,10 @@ final class FunctionQueries {
     /** Inserts a new function with its first revision. */
     static void insertFunction(Handle h, DeployedFunction f) {
         h.createUpdate("""
-                        INSERT INTO functions (id, name, route_id, revision, created_at_us, updated_at_us)
-                        VALUES (:id, :name, :route, :revision, :created, :updated)""")
+                        INSERT INTO functions (id, name, route_id, revision, created_at_us, updated_at_us, tenant)
+                        VALUES (:id, :name, :route, :revision, :created, :updated, :tenant)""")
                 .bind("id", f.id()).bind("name", f.name()).bind("route", f.routeId()).bind("revision", f.revision())
+                .bind("tenant", f.tenant())
                 .bind("created", EpochMicros.of(f.createdAt())).bind("updated", EpochMicros.of(f.updatedAt()))
                 .execute();
         insertRevision(h, f);
@@ -134,9 +135,9 @@ final class FunctionQueries {
         h.createUpdate("""
                         INSERT INTO function_revisions (function_id, revision, name, description, image, mode,
                             timeout_seconds, timeout_nanos, memory_mb, keep_alive_ms, min_instances, max_instances,
-                            concurrency, runtime, made_at_us)
+                            concurrency, runtime, is_private, made_at_us)
                         VALUES (:id, :revision, :name, :description, :image, :mode, :seconds, :nanos, :memory,
-                            :keepAlive, :minInstances, :maxInstances, :concurrency, :runtime, :made)""")
+                            :keepAlive, :minInstances, :maxInstances, :concurrency, :runtime, :private, :made)""")
                 .bind("id", f.id()).bind("revision", f.revision()).bind("name", s.name())
                 .bind("description", s.description()).bind("image", s.image()).bind("mode", s.mode().name())
                 .bind("seconds", s.timeout().getSeconds()).bind("nanos", s.timeout().getNano())
@@ -146,6 +147,7 @@ final class FunctionQueries {
                 .bind("maxInstances", s.scaling().maxInstances())
                 .bind("concurrency", s.scaling().concurrency())
                 .bind("runtime", s.runtime())
+                .bind("private", s.isPrivate() ? 1 : 0)
                 .bind("made", EpochMicros.of(f.updatedAt()))
                 .execute();
         if (s.env().isEmpty()) {
@@ -163,9 +165,10 @@ final class FunctionQueries {
     }
 
     /** One joined row: a revision's columns and at most one environment variable. */
-    private record Row(String id, String name, String routeId, long createdAtUs, long revision, String description,
-                       String image, String mode, long timeoutSeconds, long timeoutNanos, int memoryMb,
-                       ScalingPolicy scaling, String runtime, long madeAtUs, String envName, String envValue) {
+    private record Row(String id, String name, String routeId, long createdAtUs, String tenant, long revision,
+                       String description, String image, String mode, long timeoutSeconds, long timeoutNanos,
+                       int memoryMb, ScalingPolicy scaling, String runtime, boolean isPrivate, long madeAtUs,
+                       String envName, String envValue) {
     }
 
     private static List<DeployedFunction> query(Handle h, String sql, String key) {
@@ -174,12 +177,14 @@ final class FunctionQueries {
             query.bind("key", key);
         }
         List<Row> rows = query.map((rs, ctx) -> new Row(rs.getString("id"), rs.getString("name"),
-                        rs.getString("route_id"), rs.getLong("created_at_us"), rs.getLong("revision"),
+                        rs.getString("route_id"), rs.getLong("created_at_us"), rs.getString("tenant"),
+                        rs.getLong("revision"),
                         rs.getString("description"), rs.getString("image"), rs.getString("mode"),
                         rs.getLong("timeout_seconds"), rs.getLong("timeout_nanos"), rs.getInt("memory_mb"),
                         new ScalingPolicy(Duration.ofMillis(rs.getLong("keep_alive_ms")), rs.getInt("min_instances"),
                                 rs.getInt("max_instances"), rs.getInt("concurrency")),
-                        rs.getString("runtime"), rs.getLong("made_at_us"), rs.getString("env_name"), rs.getString("env_value")))
+                        rs.getString("runtime"), rs.getInt("is_private") != 0, rs.getLong("made_at_us"),
+                        rs.getString("env_name"), rs.getString("env_value")))
                 .list();
         // Rows of one revision are adjacent (ordered by name or revision, then position): fold each run.
         List<DeployedFunction> out = new ArrayList<>();
@@ -207,9 +212,10 @@ final class FunctionQueries {
                     + r.mode() + "', which this Granda does not know");
         }
         FunctionSpec spec = new FunctionSpec(r.name(), r.description(), r.image(), mode,
-                Duration.ofSeconds(r.timeoutSeconds(), r.timeoutNanos()), r.memoryMb(), env, r.scaling(), r.runtime());
+                Duration.ofSeconds(r.timeoutSeconds(), r.timeoutNanos()), r.memoryMb(), env, r.scaling(), r.runtime(),
+                r.isPrivate());
         return new DeployedFunction(r.id(), r.name(), r.revision(), r.routeId(), spec,
-                EpochMicros.toInstant(r.createdAtUs()), EpochMicros.toInstant(r.madeAtUs()));
+                EpochMicros.toInstant(r.createdAtUs()), EpochMicros.toInstant(r.madeAtUs()), r.tenant());
     }
 
     private static Optional<DeployedFunction> single(List<DeployedFunction> found) {

@@ -37,7 +37,8 @@ public final class SqliteFunctionRegistry implements FunctionRegistry, HealthChe
     }
 
     @Override
-    public DeployedFunction create(FunctionSpec spec, FunctionSource source) {
+    public DeployedFunction create(String tenant, FunctionSpec spec, FunctionSource source) {
+        Objects.requireNonNull(tenant, "tenant");
         Objects.requireNonNull(spec, "spec");
         return store.write("create function " + spec.name(), h -> {
             // The writer transaction is IMMEDIATE, so nobody can create the name between this check and the insert.
@@ -46,7 +47,7 @@ public final class SqliteFunctionRegistry implements FunctionRegistry, HealthChe
             }
             Instant now = EpochMicros.truncate(clock.instant());
             DeployedFunction created = new DeployedFunction(Ids.newTimeOrderedId(now), spec.name(), 1,
-                    Ids.newRouteId(spec.name()), spec, now, now);
+                    Ids.newRouteId(spec.name()), spec, now, now, tenant);
             FunctionQueries.insertFunction(h, created);
             if (source != null) {
                 FunctionQueries.insertSource(h, created, source);
@@ -98,7 +99,7 @@ public final class SqliteFunctionRegistry implements FunctionRegistry, HealthChe
                         + head.revision() + ", not " + expectedRevision);
             }
             DeployedFunction next = new DeployedFunction(head.id(), spec.name(), head.revision() + 1,
-                    head.routeId(), spec, head.createdAt(), EpochMicros.truncate(clock.instant()));
+                    head.routeId(), spec, head.createdAt(), EpochMicros.truncate(clock.instant()), head.tenant());
             FunctionQueries.insertNextRevision(h, next);
             if (source != null) {
                 FunctionQueries.insertSource(h, next, source);

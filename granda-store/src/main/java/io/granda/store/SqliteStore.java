@@ -23,9 +23,10 @@ import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Functions and invocation records in one SQLite file: Granda's default, durable store. {@link #functions()} is the
- * {@link io.granda.core.spi.FunctionRegistry}, {@link #metering()} the {@link io.granda.core.spi.MeteringStore};
- * both share this store's connections and its one writer. Thread-safe; open one per database file per process and
+ * Functions, invocation records, tenants and API keys in one SQLite file: Granda's default, durable store.
+ * {@link #functions()} is the {@link io.granda.core.spi.FunctionRegistry}, {@link #metering()} the
+ * {@link io.granda.core.spi.MeteringStore}, {@link #apiKeys()} the {@link io.granda.core.spi.ApiKeyStore}; all share
+ * this store's connections and its one writer. Thread-safe; open one per database file per process and
  * share it.
  *
  * <p>(The two SPIs are views rather than interfaces of this class because both declare {@code find(String)} with
@@ -72,6 +73,7 @@ public final class SqliteStore implements AutoCloseable {
     private final SqliteEventStore events;
     /** Whether every commit is synced anyway (synchronous=FULL): then {@link #writeSynced} need not switch. */
     private final boolean syncEveryCommit;
+    private final SqliteApiKeyStore apiKeys;
     private volatile boolean closed;
 
     private SqliteStore(Path file, Clock clock, Handle writer, ReaderPool readers, boolean syncEveryCommit) {
@@ -83,6 +85,7 @@ public final class SqliteStore implements AutoCloseable {
         this.functions = new SqliteFunctionRegistry(this, clock);
         this.metering = new SqliteMeteringStore(this);
         this.events = new SqliteEventStore(this);
+        this.apiKeys = new SqliteApiKeyStore(this);
     }
 
     /**
@@ -171,6 +174,14 @@ public final class SqliteStore implements AutoCloseable {
     /** @return the asynchronous invocations (events) and async policies kept in this file */
     public SqliteEventStore events() {
         return events;
+    }
+
+    /**
+     * @return the tenants and API keys (their hashes) kept in this file; thread-safe, valid until this store is
+     *         closed
+     */
+    public SqliteApiKeyStore apiKeys() {
+        return apiKeys;
     }
 
     /**

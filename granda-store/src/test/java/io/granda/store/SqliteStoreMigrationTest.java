@@ -55,14 +55,15 @@ class SqliteStoreMigrationTest {
         open(db).close();
 
         List<String> expected = new ArrayList<>();
-        for (int v = 1; v <= Migrations.latestVersion(); v++) {
-            expected.add(v + " " + Migrations.SCRIPTS.get(v - 1));
+        for (int v : Migrations.versions()) {
+            expected.add(v + " " + Migrations.script(v));
         }
         assertEquals(expected, strings(db, "SELECT version || ' ' || script FROM schema_version ORDER BY version"));
         List<String> objects = strings(db, "SELECT name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'");
         assertTrue(objects.containsAll(List.of("schema_version", "functions", "function_revisions", "function_env",
                 "invocations", "invocations_by_function_start", "invocations_by_start", "usage_minutes",
-                "usage_minutes_by_minute", "usage_minutes_by_tenant_minute", "usage_minutes_by_function_minute")),
+                "usage_minutes_by_minute", "usage_minutes_by_tenant_minute", "usage_minutes_by_function_minute",
+                "tenants", "api_keys", "api_keys_by_tenant", "functions_by_tenant")),
                 objects.toString());
         assertInvocationsKeyedById(db);
         // WAL is a property of the file, so another process sees it too.
@@ -87,7 +88,7 @@ class SqliteStoreMigrationTest {
         }
 
         assertEquals(before, strings(db, "SELECT version || ' ' || script || ' ' || applied_at_us FROM schema_version"));
-        assertEquals(Migrations.latestVersion(), count(db, "SELECT COUNT(*) FROM schema_version"));
+        assertEquals(Migrations.versions().size(), count(db, "SELECT COUNT(*) FROM schema_version"));
     }
 
     @Test
@@ -134,12 +135,80 @@ class SqliteStoreMigrationTest {
     }
 
     @Test
-    void scriptsAreNumberedFromOneWithoutGaps() {
-        for (int i = 0; i < Migrations.SCRIPTS.size(); i++) {
-            assertTrue(Migrations.SCRIPTS.get(i).startsWith("V" + (i + 1) + "__"), Migrations.SCRIPTS.get(i));
-            assertTrue(Migrations.class.getResource("migrations/" + Migrations.SCRIPTS.get(i)) != null,
-                    "missing resource " + Migrations.SCRIPTS.get(i));
+    void scriptsAreListedByIncreasingVersionAndArePresent() {
+        int previous = 0;
+        for (String script : Migrations.SCRIPTS) {
+            int version = Integer.parseInt(script.substring(1, script.indexOf("__")));
+            assertTrue(version > previous, script + " after version " + previous);
+            assertEquals(script, Migrations.script(version));
+            assertTrue(Migrations.class.getResource("migrations/" + script) != null, "missing resource " + script);
+            previous = version;
         }
+        assertEquals(previous, Migrations.latestVersion());
+        // Version 6 is another change's, developed beside this one: the gap is expected.
+        assertEquals(List.of(1, 2, 3, 4, 5, 7), Migrations.versions());
+    }
+
+    @Test
+    void aVersionFiveFileGetsTenantsAndKeysItsFunctionsBelongingToTheDefaultTenant() throws Exception {
+        Path db = dir.resolve("v5.db");
+        createAtVersion(db, 5);
+        exec(db, "INSERT INTO functions VALUES ('fid', 'old', 'old-aaaaaaaaaaaaaaaaaaaaaaaa', 1, 1234567, 1234567)");
+        exec(db, "INSERT INTO function_revisions (function_id, revision, name, description, image, mode, "
+                + "timeout_seconds, timeout_nanos, memory_mb, made_at_us) "
+                + "VALUES ('fid', 1, 'old', '', 'granda/hello', 'RUN', 10, 0, 128, 1234567)");
+
+        try (SqliteStore store = open(db)) {
+            DeployedFunction f = store.functions().find("old").orElseThrow();
+            assertEquals("default", f.tenant());
+            assertFalse(f.spec().isPrivate(), "functions from before private ones are public");
+            assertEquals(List.of(new io.granda.core.access.Tenant("default", Instant.ofEpochSecond(1, 234_567_000))),
+                    store.apiKeys().tenants(), "the default tenant dates from the first function");
+            assertEquals(List.of(), store.apiKeys().keys(null));
+        }
+        assertEquals(List.of("1", "2", "3", "4", "5", "7"), strings(db, "SELECT version FROM schema_version ORDER BY version"));
+    }
+
+    @Test
+    void aFileMissingALowerVersionGetsItAfterAHigherOne() throws Exception {
+        // As a file migrated by a build that lacked a version below its newest one would be: here V5 is the gap.
+        Path db = dir.resolve("gap.db");
+        createAtVersion(db, 4);
+        applyScript(db, 7);
+
+        try (SqliteStore store = open(db)) {
+            store.functions().create("acme", spec("after-the-gap"), null);
+        }
+
+        assertEquals(List.of("1", "2", "3", "4", "5", "7"), strings(db, "SELECT version FROM schema_version ORDER BY version"));
+        assertInvocationsKeyedById(db);
+        try (SqliteStore store = open(db)) {
+            assertEquals("acme", store.functions().find("after-the-gap").orElseThrow().tenant());
+        }
+    }
+
+    @Test
+    void aFileWithAVersionThisBuildDoesNotKnowIsRefusedAndLeftAlone() throws Exception {
+        Path db = dir.resolve("other-build.db");
+        open(db).close();
+        exec(db, "INSERT INTO schema_version (version, script, applied_at_us) VALUES (6, 'V6__another_change.sql', 0)");
+
+        StoreException e = assertThrows(StoreException.class, () -> open(db));
+
+        assertTrue(e.getMessage().contains("V6__another_change.sql"), e.getMessage());
+        assertTrue(e.getMessage().contains("another build"), e.getMessage());
+        assertEquals(7, count(db, "SELECT COUNT(*) FROM schema_version"));
+    }
+
+    @Test
+    void aKnownVersionRecordedUnderAnotherScriptIsRefused() throws Exception {
+        Path db = dir.resolve("renamed.db");
+        open(db).close();
+        exec(db, "UPDATE schema_version SET script = 'V7__something_else.sql' WHERE version = 7");
+
+        StoreException e = assertThrows(StoreException.class, () -> open(db));
+
+        assertTrue(e.getMessage().contains("knows as V7__tenants_and_keys.sql"), e.getMessage());
     }
 
     @Test
@@ -173,7 +242,7 @@ class SqliteStoreMigrationTest {
                     RecordFilter.all(Instant.EPOCH, Instant.EPOCH.plusSeconds(60)), Granularity.MINUTE),
                     "the version-4 migration added the old record to its minute");
         }
-        assertEquals(Migrations.latestVersion(), count(db, "SELECT COUNT(*) FROM schema_version"));
+        assertEquals(Migrations.versions().size(), count(db, "SELECT COUNT(*) FROM schema_version"));
     }
 
     @Test
@@ -309,7 +378,7 @@ class SqliteStoreMigrationTest {
             assertEquals(later, m.invocations("fn-1", 1, null).items().getFirst());
             assertEquals(sum(records).plus(UsageSummary.of(later)), m.usage(null, Instant.MIN, Instant.MAX));
         }
-        assertEquals(Migrations.latestVersion(), count(db, "SELECT COUNT(*) FROM schema_version"));
+        assertEquals(Migrations.versions().size(), count(db, "SELECT COUNT(*) FROM schema_version"));
         assertInvocationsKeyedById(db);
         assertEquals(records.size() + 1, count(db, "SELECT COUNT(*) FROM invocations"));
         // The migration left the aggregates alone; the one later call added its own minute.

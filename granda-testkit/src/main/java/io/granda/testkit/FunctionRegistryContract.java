@@ -309,6 +309,7 @@ public abstract class FunctionRegistryContract {
                 .timeout(Duration.ofSeconds(754).plusMillis(250).plusNanos(1))
                 .memoryMb(3008)
                 .env(env)
+                .isPrivate(true)
                 .build();
         FunctionLimits.DEFAULTS.validate(full); // the registry is only ever given valid specs
 
@@ -319,6 +320,50 @@ public abstract class FunctionRegistryContract {
         assertSameSpec(full, registry.findByRoute(created.routeId()).orElseThrow().spec());
         assertSameSpec(full, registry.list().getFirst().spec());
         assertSameSpec(full, registry.delete("everything").orElseThrow().spec());
+    }
+
+    // ---- tenants and private functions ----
+
+    @Test
+    void aFunctionKeepsItsTenantAcrossUpdatesAndReads() {
+        DeployedFunction created = registry.create("acme", spec("owned"), null);
+        assertEquals("acme", created.tenant());
+        assertEquals("acme", registry.find("owned").orElseThrow().tenant());
+        assertEquals("acme", registry.findByRoute(created.routeId()).orElseThrow().tenant());
+
+        DeployedFunction v2 = registry.update(spec("owned").toBuilder().memoryMb(256).build(), 1);
+
+        assertEquals("acme", v2.tenant(), "an update never changes the tenant");
+        assertEquals(Optional.of(v2), registry.find("owned"));
+        assertEquals("acme", registry.list().getFirst().tenant());
+        assertEquals("acme", registry.delete("owned").orElseThrow().tenant());
+    }
+
+    @Test
+    void withoutATenantAFunctionIsTheDefaultTenants() {
+        assertEquals(io.granda.core.access.Tenant.DEFAULT, registry.create(spec("plain")).tenant());
+    }
+
+    @Test
+    void namesAreUniqueAcrossTenants() {
+        DeployedFunction first = registry.create("acme", spec("shared-name"), null);
+
+        assertThrows(FunctionAlreadyExistsException.class, () -> registry.create("globex", spec("shared-name"), null));
+
+        assertEquals(List.of(first), registry.list());
+    }
+
+    @Test
+    void thePrivateFlagIsKeptPerRevision() {
+        FunctionSpec closed = spec("secretive").toBuilder().isPrivate(true).build();
+        DeployedFunction v1 = registry.create("acme", closed, null);
+        assertTrue(v1.spec().isPrivate());
+        assertTrue(registry.findByRoute(v1.routeId()).orElseThrow().spec().isPrivate());
+
+        DeployedFunction v2 = registry.update(spec("secretive"), 1);
+
+        assertEquals(false, v2.spec().isPrivate());
+        assertEquals(false, registry.find("secretive").orElseThrow().spec().isPrivate());
     }
 
     @Test

@@ -162,7 +162,7 @@ public final class GrandaEvents implements AutoCloseable {
                 : AsyncPolicy.checkCallbackUrl("callbackUrl", callbackUrl.strip());
         Instant now = clock.instant();
         names.put(f.id(), f.name());
-        Accepted accepted = store.accept(new NewEvent(Ids.newTimeOrderedId(now), granda.tenant(), f.id(), f.name(),
+        Accepted accepted = store.accept(new NewEvent(Ids.newTimeOrderedId(now), f.tenant(), f.id(), f.name(),
                 Objects.requireNonNullElse(source, "api"), request, key, callback, now), options.idempotencyWindow());
         if (!accepted.duplicate()) {
             wake();
@@ -683,7 +683,7 @@ public final class GrandaEvents implements AutoCloseable {
                 body.getBytes(StandardCharsets.UTF_8));
         try {
             // The firing's time is its idempotency key: a restart that fires the same moment again stores nothing.
-            Accepted a = store.accept(new NewEvent(Ids.newTimeOrderedId(clock.instant()), granda.tenant(), functionId,
+            Accepted a = store.accept(new NewEvent(Ids.newTimeOrderedId(clock.instant()), f.get().tenant(), functionId,
                     f.get().name(), "schedule", request, "schedule:" + at.getEpochSecond(), null, clock.instant()),
                     options.idempotencyWindow());
             LOG.atInfo().addKeyValue("function", f.get().name()).addKeyValue("scheduledTime", at)

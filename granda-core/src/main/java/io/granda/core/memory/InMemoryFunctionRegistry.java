@@ -42,7 +42,7 @@ public final class InMemoryFunctionRegistry implements FunctionRegistry {
     }
 
     @Override
-    public DeployedFunction create(FunctionSpec spec, FunctionSource source) {
+    public DeployedFunction create(String tenant, FunctionSpec spec, FunctionSource source) {
         lock.lock();
         try {
             if (byName.containsKey(spec.name())) {
@@ -50,7 +50,7 @@ public final class InMemoryFunctionRegistry implements FunctionRegistry {
             }
             Instant now = clock.instant();
             DeployedFunction created = new DeployedFunction(Ids.newTimeOrderedId(now), spec.name(), 1,
-                    Ids.newRouteId(spec.name()), spec, now, now);
+                    Ids.newRouteId(spec.name()), spec, now, now, tenant);
             byName.put(created.name(), created);
             nameByRoute.put(created.routeId(), created.name());
             if (source != null) {
@@ -116,7 +116,7 @@ public final class InMemoryFunctionRegistry implements FunctionRegistry {
                         + current.revision() + ", not " + expectedRevision);
             }
             DeployedFunction next = new DeployedFunction(current.id(), current.name(), current.revision() + 1,
-                    current.routeId(), spec, current.createdAt(), clock.instant());
+                    current.routeId(), spec, current.createdAt(), clock.instant(), current.tenant());
             byName.put(next.name(), next);
             if (source != null) {
                 sources.put(next.id() + "@" + next.revision(), source);

@@ -23,19 +23,34 @@ import java.util.Optional;
 public interface FunctionRegistry {
 
     /**
-     * Registers a new function at revision 1 with a new id and a new unguessable route id (see
+     * Registers a new function of a tenant at revision 1 with a new id and a new unguessable route id (see
      * {@link io.granda.core.Ids#newRouteId(String)}), with the source it was built from, if any, in the same
-     * transaction.
+     * transaction. Names are unique across tenants: the route and the original Granda API know functions by name.
      *
+     * @param tenant the tenant owning the function for its whole life (see {@link io.granda.core.access.Tenant})
      * @param spec   a validated spec
      * @param source the source the function's image was built from, {@code null} for a function given as an image
      * @return the registered function
-     * @throws FunctionAlreadyExistsException when a function of that name exists
+     * @throws FunctionAlreadyExistsException when a function of that name exists, whatever its tenant
      */
-    DeployedFunction create(FunctionSpec spec, FunctionSource source);
+    DeployedFunction create(String tenant, FunctionSpec spec, FunctionSource source);
 
     /**
-     * Registers a function given as an image; see {@link #create(FunctionSpec, FunctionSource)}.
+     * Registers a function of the tenant {@link io.granda.core.access.Tenant#DEFAULT}; see
+     * {@link #create(String, FunctionSpec, FunctionSource)}.
+     *
+     * @param spec   a validated spec
+     * @param source the source the function's image was built from, {@code null} for an image
+     * @return the registered function
+     * @throws FunctionAlreadyExistsException when a function of that name exists
+     */
+    default DeployedFunction create(FunctionSpec spec, FunctionSource source) {
+        return create(io.granda.core.access.Tenant.DEFAULT, spec, source);
+    }
+
+    /**
+     * Registers a function given as an image, of the tenant {@link io.granda.core.access.Tenant#DEFAULT}; see
+     * {@link #create(String, FunctionSpec, FunctionSource)}.
      *
      * @param spec a validated spec
      * @return the registered function
@@ -73,7 +88,7 @@ public interface FunctionRegistry {
 
     /**
      * Replaces a function's spec, making revision {@code expectedRevision + 1}, with the source the new revision was
-     * built from, if any, in the same transaction. The name cannot change.
+     * built from, if any, in the same transaction. The name and the tenant cannot change.
      *
      * @param spec             a validated spec whose name is the function's name
      * @param expectedRevision the revision the caller last saw; guards against lost updates

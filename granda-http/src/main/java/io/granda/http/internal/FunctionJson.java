@@ -30,7 +30,7 @@ public final class FunctionJson {
     /** Fields a create or update request may carry. */
     static final Set<String> FIELDS = Set.of("name", "description", "image", "mode", "timeoutSeconds", "memoryMb",
             "env", "keepAliveSeconds", "minInstances", "maxInstances", "concurrency", "runtime", "code", "files",
-            "dependencies");
+            "dependencies", "private");
 
     /**
      * A create or update request: the spec, and for a function built from source its source.
@@ -190,6 +190,14 @@ public final class FunctionJson {
             spec.env(parseEnv(env));
         }
         spec.scaling(parseScaling(body));
+        JsonNode isPrivate = body.get("private");
+        if (isPrivate != null && !isPrivate.isNull()) {
+            if (!isPrivate.isBoolean()) {
+                throw ApiException.badRequest("invalid_request", "private",
+                        "private must be true or false, not " + kind(isPrivate));
+            }
+            spec.isPrivate(isPrivate.booleanValue());
+        }
         return spec.build();
     }
 
@@ -296,6 +304,8 @@ public final class FunctionJson {
         FunctionSpec s = f.spec();
         ObjectNode n = Json.object();
         n.put("name", f.name());
+        n.put("tenant", f.tenant());
+        n.put("private", s.isPrivate());
         n.put("description", s.description());
         n.put("image", s.image());
         n.put("mode", s.mode().name().toLowerCase(Locale.ROOT));

@@ -15,6 +15,10 @@ import io.granda.core.RevisionConflictException;
 import io.granda.core.ShuttingDownException;
 import io.granda.core.RuntimeUnavailableException;
 import io.granda.core.StoreException;
+import io.granda.core.access.ApiKeyNotFoundException;
+import io.granda.core.access.LastAdminKeyException;
+import io.granda.core.access.TenantAlreadyExistsException;
+import io.granda.core.access.TenantNotFoundException;
 import io.granda.core.build.BuildFailedException;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HttpException;
@@ -36,9 +40,12 @@ public final class Responses {
     private Responses() {
     }
 
-    /** Sends a JSON body with a status. */
+    /** Sends a JSON body with a status; a 401 says how to authenticate ({@code WWW-Authenticate: Bearer}). */
     public static void json(ServerResponse res, int status, JsonNode body) {
         res.status(Status.create(status));
+        if (status == 401) {
+            res.header(HeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"granda\"");
+        }
         res.header(HeaderNames.CONTENT_TYPE, JSON);
         res.send(Json.bytes(body));
     }
@@ -108,6 +115,10 @@ public final class Responses {
             case InvalidFunctionSpecException ignored -> 400;
             case FunctionNotFoundException ignored -> 404;
             case io.granda.core.async.EventNotFoundException ignored -> 404;
+            case TenantNotFoundException ignored -> 404;
+            case ApiKeyNotFoundException ignored -> 404;
+            case TenantAlreadyExistsException ignored -> 409;
+            case LastAdminKeyException ignored -> 409;
             case FunctionAlreadyExistsException ignored -> 409;
             case RevisionConflictException ignored -> 409;
             case PayloadTooLargeException ignored -> 413;

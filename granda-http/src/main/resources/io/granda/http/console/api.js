@@ -1,5 +1,7 @@
 // Granda's HTTP API, as the console uses it (docs/http-api.md). Every failure becomes an ApiError (the API's JSON
 // error: {error, message, field}) or a NetworkError (no answer at all), so the views can say what went wrong.
+// Every call carries the API key the user signed in with (kept in sessionStorage: this tab only, gone when it
+// closes); a 401 tells the app, which asks for a key again.
 
 export class ApiError extends Error {
   constructor(status, body, fallback) {
@@ -21,9 +23,28 @@ export class NetworkError extends Error {
 }
 
 const enc = encodeURIComponent;
+const KEY = 'granda.apiKey';
 
-async function send(method, path, { json, headers = {}, signal } = {}) {
-  const init = { method, headers: { Accept: 'application/json', ...headers }, signal };
+/** The signed-in key, kept for this tab only. */
+export const session = {
+  key: () => sessionStorage.getItem(KEY),
+  signIn: (key) => sessionStorage.setItem(KEY, key),
+  signOut: () => sessionStorage.removeItem(KEY),
+};
+
+let onUnauthorized = () => {};
+
+/** Called with the ApiError of every 401 the API answers (a missing, wrong or revoked key). */
+export function setUnauthorizedHandler(handler) {
+  onUnauthorized = handler;
+}
+
+function authorization(key = session.key()) {
+  return key ? { Authorization: `Bearer ${key}` } : {};
+}
+
+async function send(method, path, { json, headers = {}, signal, key } = {}) {
+  const init = { method, headers: { Accept: 'application/json', ...authorization(key), ...headers }, signal };
   if (json !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(json);
@@ -46,7 +67,10 @@ async function send(method, path, { json, headers = {}, signal } = {}) {
     }
   }
   if (!res.ok) {
-    throw new ApiError(res.status, body, `Granda answered ${res.status} ${res.statusText}`.trim());
+    const err = new ApiError(res.status, body, `Granda answered ${res.status} ${res.statusText}`.trim());
+    // A key being tried (sign-in) is the caller's to judge; the session's key refused means signing in again.
+    if (res.status === 401 && key === undefined) onUnauthorized(err);
+    throw err;
   }
   if (text && body === null) {
     throw new ApiError(res.status, null, `Granda answered ${res.status} with something that is not JSON`);
@@ -59,6 +83,8 @@ async function get(path, opts) {
 }
 
 export const api = {
+  /** Who a key is; with {key: null} asks whether the server needs a key at all. */
+  whoami: (opts) => get('/whoami', opts),
   runtimes: (opts) => get('/runtimes', opts),
   functions: (opts) => get('/functions', opts),
   fn: (name, opts) => get(`/functions/${enc(name)}`, opts),
@@ -82,7 +108,7 @@ export const api = {
  * rejects with an ApiError for a refusal (before the stream: the HTTP status; in it: the last line's status and error).
  */
 export async function buildStream(method, path, spec, onLine, { revision } = {}) {
-  const headers = { 'Content-Type': 'application/json', Accept: 'application/x-ndjson' };
+  const headers = { 'Content-Type': 'application/json', Accept: 'application/x-ndjson', ...authorization() };
   if (revision) headers['If-Match'] = `"${revision}"`;
   let res;
   try {
@@ -100,7 +126,9 @@ export async function buildStream(method, path, spec, onLine, { revision } = {})
       body = null;
     }
     if (res.ok && body && body.name) return body; // a server that answered without streaming
-    throw new ApiError(res.status, body, `Granda answered ${res.status} ${res.statusText}`.trim());
+    const err = new ApiError(res.status, body, `Granda answered ${res.status} ${res.statusText}`.trim());
+    if (res.status === 401) onUnauthorized(err);
+    throw err;
   }
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffered = '';
@@ -142,9 +170,14 @@ export async function buildStream(method, path, spec, onLine, { revision } = {})
   throw new ApiError(final.status, final.error, 'the build failed');
 }
 
-/** Calls a function's URL as a browser would, and reports what came back with Granda's X-Granda-* headers. */
+/**
+ * Calls a function's URL as a browser would, and reports what came back with Granda's X-Granda-* headers. The key
+ * goes as X-Granda-Key (a private function needs it; Granda never passes it on), so that an Authorization header the
+ * user adds reaches the function.
+ */
 export async function invoke(path, method, body, headers) {
-  const init = { method, headers };
+  const key = session.key();
+  const init = { method, headers: { ...(key ? { 'X-Granda-Key': key } : {}), ...headers } };
   if (method !== 'GET' && method !== 'HEAD') init.body = body;
   const started = performance.now();
   let res;

@@ -4,7 +4,7 @@
 import {
   h, append, clear, timeEl, clockTime, formatMs, formatGbSeconds, formatCount, copyButton, urlBox, spinner,
 } from './dom.js';
-import { api, buildStream, invoke, ApiError, NetworkError } from './api.js';
+import { api, buildStream, invoke, session, setUnauthorizedHandler, ApiError, NetworkError } from './api.js';
 import { createEditor } from './editor.js';
 import { usageChart, chartLegend } from './chart.js';
 import { SAMPLES, sampleFor, languageOf } from './samples.js';
@@ -13,6 +13,7 @@ const main = document.getElementById('app');
 const banner = document.getElementById('banner');
 let view = null; // the view on screen: {signal, cleanups}
 let flash = null; // a message for the next view, e.g. after a delete
+let me = null; // who the signed-in key is (GET /whoami), null until signed in
 
 // ---------------------------------------------------------------------------------------------------------------
 // Messages: a banner for what concerns no field, the field's own message otherwise.
@@ -47,6 +48,7 @@ function clearErrors(form) {
 
 /** Shows an API error next to the field it names (its `field`), else in the banner. */
 function showError(form, err) {
+  if (isUnauthorized(err)) return; // the sign-in page says it
   const name = err instanceof ApiError ? err.field : null;
   const field = name && form ? form.querySelector(`[data-field="${CSS.escape(name)}"]`) : null;
   if (field) {
@@ -68,8 +70,113 @@ function showError(form, err) {
 window.addEventListener('error', (e) => showBanner(describe(e.error || e.message)));
 window.addEventListener('unhandledrejection', (e) => {
   if (e.reason && e.reason.name === 'AbortError') return;
+  if (isUnauthorized(e.reason)) return;
   showBanner(describe(e.reason));
 });
+
+function isUnauthorized(err) {
+  return err instanceof ApiError && err.status === 401;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Signing in: the console sends the key on every API call; a 401 brings this page back.
+
+function showIdentity() {
+  const identity = document.getElementById('identity');
+  const signOut = document.getElementById('sign-out');
+  const keyed = me && me.apiKeysRequired;
+  identity.hidden = !me;
+  signOut.hidden = !keyed;
+  identity.textContent = !me ? '' : keyed ? `${me.tenant} · ${me.role}${me.name ? ` (${me.name})` : ''}` : 'no key needed';
+  identity.title = me && me.keyId ? `API key ${me.keyId}` : '';
+}
+
+/** Leaves whatever view is on screen (its requests are aborted, so it cannot draw over this) for the sign-in page. */
+function toSignIn(message, kind = 'error') {
+  me = null;
+  session.signOut();
+  showIdentity();
+  if (view) {
+    view.controller.abort();
+    view.cleanups.forEach((f) => f());
+  }
+  const controller = new AbortController();
+  view = { controller, signal: controller.signal, cleanups: [] };
+  hideBanner();
+  clear(main);
+  signInView(message, kind);
+}
+
+/** @return whether someone is signed in (or the server needs no key); else shows the sign-in page */
+async function ensureSignedIn() {
+  if (me) return true;
+  const key = session.key();
+  try {
+    me = await api.whoami({ key, signal: view.signal });
+    showIdentity();
+    return true;
+  } catch (err) {
+    if (!isUnauthorized(err)) throw err;
+    session.signOut();
+    signInView(key ? `Your key was refused: ${err.message}` : null);
+    return false;
+  }
+}
+
+function signInView(message, kind = 'error') {
+  document.title = 'Sign in · Granda';
+  const key = h('input', {
+    type: 'password', id: 'signin-key', autocomplete: 'current-password', spellcheck: 'false',
+    autocapitalize: 'off', placeholder: 'gk_…',
+  });
+  const form = h('form', { id: 'signin-form', class: 'form', novalidate: true });
+  const keyField = field('key', 'API key', key, {
+    wide: true, hint: 'The admin key Granda printed when it first started, or a tenant’s key. It is kept in this tab '
+      + 'only, until you sign out or close it.',
+  });
+  const submit = submitRow('Sign in', 'signin-submit');
+  form.append(h('div', { class: 'grid' }, keyField), submit.row);
+  const fail = (text) => {
+    const error = keyField.querySelector('.field-error');
+    error.textContent = text;
+    error.hidden = false;
+    key.setAttribute('aria-invalid', 'true');
+    key.focus();
+  };
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(form);
+    const value = key.value.trim();
+    if (!value) {
+      fail('Enter an API key.');
+      return;
+    }
+    busy(submit, 'Checking the key…');
+    try {
+      me = await api.whoami({ key: value });
+      session.signIn(value);
+      showIdentity();
+      idle(submit);
+      route();
+    } catch (err) {
+      idle(submit);
+      fail(isUnauthorized(err) ? `That key was refused: ${err.message}` : describe(err));
+    }
+  });
+  main.append(h('section', { class: 'card signin', id: 'signin' },
+    h('h1', {}, 'Sign in'),
+    h('p', { class: 'muted' }, 'Granda’s console works with an API key, like its HTTP API.'),
+    message ? h('p', { class: `notice ${kind}`, id: 'signin-message', role: kind === 'error' ? 'alert' : 'status' },
+      message) : null,
+    form));
+  key.focus();
+}
+
+setUnauthorizedHandler((err) => {
+  if (me && !me.apiKeysRequired) return;
+  toSignIn(`Your key no longer works (${err.message}). Sign in again.`);
+});
+document.getElementById('sign-out').addEventListener('click', () => toSignIn('You are signed out.', 'info'));
 
 // ---------------------------------------------------------------------------------------------------------------
 // Form pieces
@@ -107,6 +214,19 @@ function numberValue(el) {
 function nameField(form, value = '') {
   return field('name', 'Name', input({ value, placeholder: 'hello', 'data-1p-ignore': true, autocapitalize: 'off' }),
     { hint: 'Lowercase letters, digits and “-”; it starts the function’s URL.' });
+}
+
+/** Whether the function's URL needs a key: a checkbox, sent as `private`. */
+function privateField(checked = false) {
+  const box = h('input', { type: 'checkbox', name: 'private', id: `f${++fieldIds}-private`, checked });
+  return h('div', { class: 'field check wide', dataset: { field: 'private' } },
+    h('label', { for: box.id }, box, 'Private: calling its URL needs an API key of its tenant'),
+    h('p', { class: 'field-error', hidden: true }));
+}
+
+function checkedOf(form, name) {
+  const el = form.elements.namedItem(name);
+  return el ? el.checked : false;
 }
 
 function settingsFields(fn = {}) {
@@ -274,7 +394,7 @@ function imageForm(result) {
       { hint: 'Pulled when it is not on the engine yet.' }),
     field('description', 'Description', input({ placeholder: 'Greets whoever the payload names' }), { wide: true }),
     field('mode', 'Mode', select([['run', 'run: one container per call'], ['hot', 'hot: warm instances']], 'run')),
-    ...settingsFields()), submit.row);
+    ...settingsFields(), privateField()), submit.row);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     clearErrors(form);
@@ -287,6 +407,7 @@ function imageForm(result) {
       mode: valueOf(form, 'mode'),
       timeoutSeconds: numberValue(form.elements.namedItem('timeoutSeconds')),
       memoryMb: numberValue(form.elements.namedItem('memoryMb')),
+      private: checkedOf(form, 'private'),
     };
     busy(submit, 'Creating (pulling the image if needed)…');
     try {
@@ -335,7 +456,7 @@ function codeForm(runtimes, result) {
     field('runtime', 'Runtime', runtimeSelect),
     field('description', 'Description', input({ placeholder: 'What it does' }), { wide: true }),
     codeField, manifestField,
-    ...settingsFields()), submit.row);
+    ...settingsFields(), privateField()), submit.row);
 
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -350,6 +471,7 @@ function codeForm(runtimes, result) {
       code: editor.value,
       timeoutSeconds: numberValue(form.elements.namedItem('timeoutSeconds')),
       memoryMb: numberValue(form.elements.namedItem('memoryMb')),
+      private: checkedOf(form, 'private'),
     };
     if (r && r.manifestFile && manifest.value.trim()) spec.dependencies = manifest.value;
     busy(submit, 'Building…');
@@ -451,7 +573,9 @@ async function functionView(name) {
           h('span', { class: 'badge' }, fn.mode),
           h('span', { class: 'badge', id: 'function-revision' }, `revision ${fn.revision}`),
           h('span', { class: 'badge' }, `${fn.timeoutSeconds} s`),
-          h('span', { class: 'badge' }, `${fn.memoryMb} MiB`)),
+          h('span', { class: 'badge' }, `${fn.memoryMb} MiB`),
+          fn.private ? h('span', { class: 'badge', id: 'function-private' }, 'private') : null,
+          me && me.role === 'admin' ? h('span', { class: 'badge muted' }, `tenant ${fn.tenant}`) : null),
         fn.description ? h('p', { class: 'description' }, fn.description) : null,
         h('p', { class: 'muted small' }, fn.kind === 'image' ? `Image ${fn.image}` : `Built image ${fn.image}`)),
       h('div', { class: 'actions' }, editButton, deleteButton)),
@@ -708,7 +832,7 @@ async function editForm(fn) {
         + 'upload a new archive through the API to change its code.'));
     }
   }
-  fields.push(...settingsFields(fn));
+  fields.push(...settingsFields(fn), privateField(fn.private));
   const submit = submitRow('Save', 'edit-save');
   const buildBox = h('div', {});
   form.append(h('div', { class: 'grid' }, fields), submit.row, buildBox);
@@ -726,6 +850,7 @@ async function editForm(fn) {
       maxInstances: fn.maxInstances,
       concurrency: fn.concurrency,
       minInstances: fn.minInstances,
+      private: checkedOf(form, 'private'),
     };
     if (fn.kind === 'image') {
       spec.image = valueOf(form, 'image').trim();
@@ -806,12 +931,15 @@ async function route() {
   markNav(hash);
   let m;
   try {
+    if (!(await ensureSignedIn())) return;
+    if (view !== mine) return;
     if (hash === '#/' || hash === '#') await listView();
     else if ((m = /^#\/new(?:\?(.*))?$/.exec(hash))) await newView(new URLSearchParams(m[1] || ''));
     else if ((m = /^#\/fn\/([^/?#]+)$/.exec(hash))) await functionView(decodeURIComponent(m[1]));
     else notFoundView();
   } catch (err) {
     if (err && err.name === 'AbortError') return;
+    if (isUnauthorized(err)) return; // the sign-in page is on screen
     if (view === mine) failedView(err);
   }
 }

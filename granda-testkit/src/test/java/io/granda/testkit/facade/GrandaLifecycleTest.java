@@ -216,8 +216,8 @@ class GrandaLifecycleTest {
     private record ClosingRegistry(FunctionRegistry delegate, AtomicInteger closes)
             implements FunctionRegistry, AutoCloseable {
         @Override
-        public DeployedFunction create(FunctionSpec spec, io.granda.core.build.FunctionSource source) {
-            return delegate.create(spec, source);
+        public DeployedFunction create(String tenant, FunctionSpec spec, io.granda.core.build.FunctionSource source) {
+            return delegate.create(tenant, spec, source);
         }
 
         @Override

@@ -88,6 +88,7 @@ public final class FunctionBuilds {
     /** One build's state; its fields are guarded by {@link #lock}. */
     private static final class Build {
         final String id;
+        final String tenant;
         final String function;
         final String runtime;
         final Instant started;
@@ -98,8 +99,9 @@ public final class FunctionBuilds {
         Instant ended;
         String message = "";
 
-        Build(String id, String function, String runtime, Instant started) {
+        Build(String id, String tenant, String function, String runtime, Instant started) {
             this.id = id;
+            this.tenant = tenant;
             this.function = function;
             this.runtime = runtime;
             this.started = started;
@@ -120,7 +122,8 @@ public final class FunctionBuilds {
         BuildInfo info() {
             lock.lock();
             try {
-                return new BuildInfo(id, function, runtime, status, revision, started, ended, message, log.toString());
+                return new BuildInfo(id, function, runtime, status, revision, started, ended, message, log.toString(),
+                        tenant);
             } finally {
                 lock.unlock();
             }
@@ -141,6 +144,7 @@ public final class FunctionBuilds {
     /**
      * Builds the image of one revision of a function.
      *
+     * @param tenant       the function's tenant
      * @param functionName the function
      * @param revision     the revision the image is for
      * @param runtime      the source's runtime
@@ -150,10 +154,10 @@ public final class FunctionBuilds {
      * @throws BuildFailedException        when the build failed; its message is the runtime's summary of the log
      * @throws RuntimeUnavailableException when no base image of the runtime can be had
      */
-    public Built build(String functionName, long revision, LanguageRuntime runtime, FunctionSource source,
-                       Consumer<String> listener) {
+    public Built build(String tenant, String functionName, long revision, LanguageRuntime runtime,
+                       FunctionSource source, Consumer<String> listener) {
         String buildId = Ids.newTimeOrderedId(clock.instant());
-        Build build = new Build(buildId, functionName, runtime.name(), clock.instant());
+        Build build = new Build(buildId, tenant, functionName, runtime.name(), clock.instant());
         remember(build);
         Consumer<String> log = line -> {
             build.append(line);
@@ -235,13 +239,17 @@ public final class FunctionBuilds {
         return find(buildId).map(Build::info);
     }
 
-    /** @return the most recent build of a function, if any is still remembered */
-    public Optional<BuildInfo> latest(String functionName) {
+    /**
+     * @param tenant       a tenant, or {@code null} for builds of every tenant
+     * @param functionName a function name
+     * @return the most recent build of that name (by that tenant), if any is still remembered
+     */
+    public Optional<BuildInfo> latest(String tenant, String functionName) {
         recentLock.lock();
         try {
             Build last = null;
             for (Build b : recent.values()) {
-                if (b.function.equals(functionName)) {
+                if (b.function.equals(functionName) && (tenant == null || b.tenant.equals(tenant))) {
                     last = b;
                 }
             }

@@ -1,0 +1,211 @@
+package io.granda.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.granda.core.Granda;
+import io.granda.core.access.ApiKey;
+import io.granda.core.access.ApiKeyNotFoundException;
+import io.granda.core.access.ApiKeys;
+import io.granda.core.access.IssuedApiKey;
+import io.granda.core.access.Role;
+import io.granda.core.access.Tenant;
+import io.granda.http.internal.ApiException;
+import io.granda.http.internal.Authenticator;
+import io.granda.http.internal.Bodies;
+import io.granda.http.internal.Caller;
+import io.granda.http.internal.Json;
+import io.granda.http.internal.Responses;
+import io.helidon.http.HeaderNames;
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Tenants and API keys: {@code POST /tenants}, {@code GET /tenants} (admin keys only),
+ * {@code POST /tenants/{tenant}/keys} (the new key is in this answer and nowhere else, ever),
+ * {@code GET /tenants/{tenant}/keys} (never secrets), {@code DELETE /keys/{keyId}} (revoke: refused from the next
+ * request on) and {@code GET /whoami} (who the key sent is). Mount it at {@code /}. See docs/http-api.md. Thread-safe.
+ *
+ * <p>A tenant key manages its own tenant's keys (tenant keys only); an admin key every tenant's, admin keys too.
+ */
+public final class AdminApiService implements HttpService {
+
+    /** Longest body of these requests. */
+    private static final int MAX_BODY_BYTES = 16 * 1024;
+    private static final Set<String> TENANT_FIELDS = Set.of("id");
+    private static final Set<String> KEY_FIELDS = Set.of("name", "role");
+
+    private final ApiKeys keys;
+    private final Authenticator auth;
+
+    /**
+     * @param granda the platform whose tenants and keys these are
+     * @param config HTTP settings (whether API keys are required)
+     */
+    public AdminApiService(Granda granda, GrandaHttpConfig config) {
+        this.keys = Objects.requireNonNull(granda).apiKeys();
+        this.auth = new Authenticator(keys, config.requireApiKey());
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.get("/whoami", auth.authenticated("who am I", this::whoami))
+                .post("/tenants", auth.admin("create tenant", this::createTenant))
+                .get("/tenants", auth.admin("list tenants", this::listTenants))
+                .post("/tenants/{tenant}/keys", auth.authenticated("create key", this::createKey))
+                .get("/tenants/{tenant}/keys", auth.authenticated("list keys", this::listKeys))
+                .delete("/keys/{keyId}", auth.authenticated("revoke key", this::revokeKey))
+                .any("/whoami", FunctionsApiService.methodNotAllowed("GET"))
+                .any("/tenants", FunctionsApiService.methodNotAllowed("GET, POST"))
+                .any("/tenants/{tenant}/keys", FunctionsApiService.methodNotAllowed("GET, POST"))
+                .any("/keys/{keyId}", FunctionsApiService.methodNotAllowed("DELETE"));
+    }
+
+    private void whoami(Caller caller, ServerRequest req, ServerResponse res) {
+        ObjectNode body = Json.object();
+        body.put("tenant", caller.tenant());
+        body.put("role", caller.role().name().toLowerCase(Locale.ROOT));
+        if (caller.keyId() == null) {
+            body.putNull("keyId");
+            body.putNull("name");
+        } else {
+            body.put("keyId", caller.keyId());
+            body.put("name", keys.key(caller.keyId()).map(ApiKey::name).orElse(""));
+        }
+        body.put("apiKeysRequired", auth.required());
+        Responses.json(res, 200, body);
+    }
+
+    private void createTenant(Caller caller, ServerRequest req, ServerResponse res) {
+        ObjectNode body = readObject(req, TENANT_FIELDS, true);
+        JsonNode id = body.get("id");
+        if (id == null || !id.isTextual()) {
+            throw ApiException.badRequest("invalid_request", "id", "id is required: the tenant's name, a string");
+        }
+        Tenant t;
+        try {
+            t = keys.createTenant(id.textValue());
+        } catch (io.granda.core.InvalidFunctionSpecException e) {
+            throw ApiException.badRequest("invalid_request", "id", e.getMessage());
+        }
+        res.header(HeaderNames.LOCATION, "/tenants/" + t.id() + "/keys");
+        Responses.json(res, 201, render(t));
+    }
+
+    private void listTenants(Caller caller, ServerRequest req, ServerResponse res) {
+        ObjectNode body = Json.object();
+        ArrayNode items = body.putArray("items");
+        keys.tenants().forEach(t -> items.add(render(t)));
+        Responses.json(res, 200, body);
+    }
+
+    private void createKey(Caller caller, ServerRequest req, ServerResponse res) {
+        String tenant = ownTenant(caller, req);
+        ObjectNode body = readObject(req, KEY_FIELDS, false);
+        Role role = Role.TENANT;
+        JsonNode r = body.get("role");
+        if (r != null && !r.isNull()) {
+            role = switch (r.isTextual() ? r.textValue().toLowerCase(Locale.ROOT) : "") {
+                case "tenant" -> Role.TENANT;
+                case "admin" -> Role.ADMIN;
+                default -> throw ApiException.badRequest("invalid_request", "role",
+                        "role must be \"tenant\" or \"admin\", was " + r);
+            };
+        }
+        if (role == Role.ADMIN && !caller.admin()) {
+            throw new ApiException(403, "forbidden", "role", "only an admin key may create an admin key");
+        }
+        JsonNode name = body.get("name");
+        if (name != null && !name.isNull() && !name.isTextual()) {
+            throw ApiException.badRequest("invalid_request", "name", "name must be a string");
+        }
+        IssuedApiKey issued = keys.issue(tenant, role, name == null || name.isNull() ? "" : name.textValue());
+        ObjectNode out = render(issued.key());
+        // The only time the key is ever shown: Granda keeps its hash.
+        out.put("key", issued.token());
+        res.header(HeaderNames.CACHE_CONTROL, "no-store");
+        Responses.json(res, 201, out);
+    }
+
+    private void listKeys(Caller caller, ServerRequest req, ServerResponse res) {
+        String tenant = ownTenant(caller, req);
+        if (keys.tenant(tenant).isEmpty()) {
+            throw new io.granda.core.access.TenantNotFoundException("no tenant named '" + tenant + "'");
+        }
+        ObjectNode body = Json.object();
+        ArrayNode items = body.putArray("items");
+        keys.keys(tenant).forEach(k -> items.add(render(k)));
+        Responses.json(res, 200, body);
+    }
+
+    private void revokeKey(Caller caller, ServerRequest req, ServerResponse res) {
+        String keyId = req.path().pathParameters().get("keyId");
+        // Another tenant's key is not found, as a missing one: key ids tell a tenant nothing about others.
+        ApiKey key = keys.key(keyId).filter(k -> caller.actsFor(k.tenant()))
+                .orElseThrow(() -> new ApiKeyNotFoundException("no API key '" + keyId + "'"));
+        keys.revoke(key.keyId());
+        res.status(204).send();
+    }
+
+    /** @return the path's tenant, when the caller may manage its keys (403 for another tenant's, existing or not) */
+    private static String ownTenant(Caller caller, ServerRequest req) {
+        String tenant = req.path().pathParameters().get("tenant");
+        if (!caller.actsFor(tenant)) {
+            throw new ApiException(403, "forbidden", null, "a tenant key manages only its own tenant's keys ('"
+                    + caller.tenant() + "')");
+        }
+        return tenant;
+    }
+
+    /**
+     * Reads a small JSON object with only known fields; an empty body is an empty object unless required.
+     */
+    private static ObjectNode readObject(ServerRequest req, Set<String> fields, boolean required) {
+        byte[] bytes = Bodies.read(req, MAX_BODY_BYTES, "request body");
+        if (bytes.length == 0 && !required) {
+            return Json.object();
+        }
+        Bodies.requireContentType(req, "application/json");
+        JsonNode body = Json.parse(bytes);
+        if (!(body instanceof ObjectNode object)) {
+            throw ApiException.badRequest("invalid_request", null, "request body must be a JSON object");
+        }
+        for (Iterator<String> it = object.fieldNames(); it.hasNext(); ) {
+            String field = it.next();
+            if (!fields.contains(field)) {
+                throw ApiException.badRequest("invalid_request", field, "unknown field '" + field
+                        + "'; known fields are " + String.join(", ", fields.stream().sorted().toList()));
+            }
+        }
+        return object;
+    }
+
+    private static ObjectNode render(Tenant t) {
+        ObjectNode n = Json.object();
+        n.put("id", t.id());
+        n.put("createdAt", t.createdAt().toString());
+        return n;
+    }
+
+    private static ObjectNode render(ApiKey k) {
+        ObjectNode n = Json.object();
+        n.put("keyId", k.keyId());
+        n.put("tenant", k.tenant());
+        n.put("role", k.role().name().toLowerCase(Locale.ROOT));
+        n.put("name", k.name());
+        n.put("createdAt", k.createdAt().toString());
+        if (k.revokedAt() == null) {
+            n.putNull("revokedAt");
+        } else {
+            n.put("revokedAt", k.revokedAt().toString());
+        }
+        return n;
+    }
+}

@@ -1,0 +1,159 @@
+package io.granda.store;
+
+import io.granda.core.StoreException;
+import io.granda.core.access.ApiKey;
+import io.granda.core.access.Role;
+import io.granda.core.access.Tenant;
+import io.granda.core.access.TenantAlreadyExistsException;
+import io.granda.core.access.TenantNotFoundException;
+import io.granda.core.spi.ApiKeyStore;
+import org.jdbi.v3.core.Handle;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The {@link ApiKeyStore} of a {@link SqliteStore}: tenants and the hashes of their API keys, in the store's SQLite
+ * file. Get it from {@link SqliteStore#apiKeys()}. Thread-safe. Instants are kept to the microsecond, like every
+ * instant of the store.
+ */
+public final class SqliteApiKeyStore implements ApiKeyStore {
+
+    private static final String KEY_COLUMNS =
+            "key_id, tenant, role, name, secret_sha256, created_at_us, revoked_at_us";
+
+    private final SqliteStore store;
+
+    SqliteApiKeyStore(SqliteStore store) {
+        this.store = store;
+    }
+
+    @Override
+    public Tenant createTenant(Tenant tenant) {
+        Objects.requireNonNull(tenant, "tenant");
+        Tenant stored = new Tenant(tenant.id(), EpochMicros.truncate(tenant.createdAt()));
+        return store.write("create tenant " + tenant.id(), h -> {
+            // The writer transaction is IMMEDIATE: nobody can create the id between this check and the insert.
+            if (findTenant(h, tenant.id()).isPresent()) {
+                throw new TenantAlreadyExistsException("a tenant named '" + tenant.id() + "' already exists");
+            }
+            h.createUpdate("INSERT INTO tenants (id, created_at_us) VALUES (:id, :at)")
+                    .bind("id", stored.id()).bind("at", EpochMicros.of(stored.createdAt())).execute();
+            return stored;
+        });
+    }
+
+    @Override
+    public Optional<Tenant> tenant(String id) {
+        return store.read("find tenant " + id, h -> findTenant(h, id));
+    }
+
+    @Override
+    public List<Tenant> tenants() {
+        return store.read("list tenants", h -> h.createQuery("SELECT id, created_at_us FROM tenants ORDER BY id")
+                .map((rs, ctx) -> tenantOf(rs)).list());
+    }
+
+    @Override
+    public boolean addKey(ApiKey key) {
+        Objects.requireNonNull(key, "key");
+        return store.write("add API key " + key.keyId(), h -> {
+            requireTenant(h, key.tenant());
+            int added = h.createUpdate("INSERT INTO api_keys (" + KEY_COLUMNS + ") VALUES (:id, :tenant, :role, "
+                            + ":name, :hash, :created, :revoked) ON CONFLICT (key_id) DO NOTHING")
+                    .bindMap(bindings(key)).execute();
+            return added == 1;
+        });
+    }
+
+    @Override
+    public void putKey(ApiKey key) {
+        Objects.requireNonNull(key, "key");
+        store.write("put API key " + key.keyId(), h -> {
+            requireTenant(h, key.tenant());
+            return h.createUpdate("INSERT OR REPLACE INTO api_keys (" + KEY_COLUMNS + ") VALUES (:id, :tenant, "
+                            + ":role, :name, :hash, :created, :revoked)")
+                    .bindMap(bindings(key)).execute();
+        });
+    }
+
+    @Override
+    public Optional<ApiKey> key(String keyId) {
+        return store.read("find API key " + keyId, h -> h.createQuery("SELECT " + KEY_COLUMNS
+                        + " FROM api_keys WHERE key_id = :id")
+                .bind("id", keyId).map((rs, ctx) -> keyOf(rs)).findOne());
+    }
+
+    @Override
+    public List<ApiKey> keys(String tenant) {
+        return store.read("list API keys", h -> {
+            var query = h.createQuery("SELECT " + KEY_COLUMNS + " FROM api_keys"
+                    + (tenant == null ? "" : " WHERE tenant = :tenant") + " ORDER BY created_at_us, key_id");
+            if (tenant != null) {
+                query.bind("tenant", tenant);
+            }
+            return query.map((rs, ctx) -> keyOf(rs)).list();
+        });
+    }
+
+    @Override
+    public Optional<ApiKey> revoke(String keyId, Instant at) {
+        return store.write("revoke API key " + keyId, h -> {
+            // COALESCE keeps the first revocation time of a key revoked twice.
+            h.createUpdate("UPDATE api_keys SET revoked_at_us = COALESCE(revoked_at_us, :at) WHERE key_id = :id")
+                    .bind("at", EpochMicros.of(at)).bind("id", keyId).execute();
+            return h.createQuery("SELECT " + KEY_COLUMNS + " FROM api_keys WHERE key_id = :id")
+                    .bind("id", keyId).map((rs, ctx) -> keyOf(rs)).findOne();
+        });
+    }
+
+    @Override
+    public String toString() {
+        return "SqliteApiKeyStore[" + store.path() + "]";
+    }
+
+    private static Optional<Tenant> findTenant(Handle h, String id) {
+        return h.createQuery("SELECT id, created_at_us FROM tenants WHERE id = :id").bind("id", id)
+                .map((rs, ctx) -> tenantOf(rs)).findOne();
+    }
+
+    private static void requireTenant(Handle h, String id) {
+        if (findTenant(h, id).isEmpty()) {
+            throw new TenantNotFoundException("no tenant named '" + id + "'");
+        }
+    }
+
+    private static java.util.Map<String, Object> bindings(ApiKey k) {
+        java.util.Map<String, Object> m = new java.util.HashMap<>();
+        m.put("id", k.keyId());
+        m.put("tenant", k.tenant());
+        m.put("role", k.role().name());
+        m.put("name", k.name());
+        m.put("hash", k.secretHash());
+        m.put("created", EpochMicros.of(k.createdAt()));
+        m.put("revoked", k.revokedAt() == null ? null : EpochMicros.of(k.revokedAt()));
+        return m;
+    }
+
+    private static Tenant tenantOf(ResultSet rs) throws SQLException {
+        return new Tenant(rs.getString("id"), EpochMicros.toInstant(rs.getLong("created_at_us")));
+    }
+
+    private static ApiKey keyOf(ResultSet rs) throws SQLException {
+        Role role;
+        try {
+            role = Role.valueOf(rs.getString("role"));
+        } catch (IllegalArgumentException e) {
+            throw new StoreException("API key " + rs.getString("key_id") + " has role '" + rs.getString("role")
+                    + "', which this Granda does not know");
+        }
+        long revoked = rs.getLong("revoked_at_us");
+        Instant revokedAt = rs.wasNull() ? null : EpochMicros.toInstant(revoked);
+        return new ApiKey(rs.getString("key_id"), rs.getString("tenant"), role, rs.getString("name"),
+                rs.getString("secret_sha256"), EpochMicros.toInstant(rs.getLong("created_at_us")), revokedAt);
+    }
+}

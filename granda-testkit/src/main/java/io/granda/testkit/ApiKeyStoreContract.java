@@ -1,0 +1,213 @@
+package io.granda.testkit;
+
+import io.granda.core.access.ApiKey;
+import io.granda.core.access.ApiKeyTokens;
+import io.granda.core.access.Role;
+import io.granda.core.access.Tenant;
+import io.granda.core.access.TenantAlreadyExistsException;
+import io.granda.core.access.TenantNotFoundException;
+import io.granda.core.spi.ApiKeyStore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The compatibility suite every {@link ApiKeyStore} must pass. An implementation's test extends this class and
+ * supplies a fresh store per test from {@link #createStore(FakeClock)}, holding only the tenant
+ * {@link Tenant#DEFAULT}. Instants must come back to the microsecond (the suite's times have microseconds, none
+ * finer). A store that is {@link AutoCloseable} is closed after each test.
+ *
+ * <pre>{@code
+ * class MyApiKeyStoreTest extends ApiKeyStoreContract {
+ *     protected ApiKeyStore createStore(FakeClock clock) {
+ *         return new MyApiKeyStore(clock);
+ *     }
+ * }
+ * }</pre>
+ */
+public abstract class ApiKeyStoreContract {
+
+    /** The time the suite starts at, with microseconds so that a store that drops them is caught. */
+    protected static final Instant START = Instant.parse("2026-04-01T09:30:00.654321Z");
+
+    /** The clock handed to the store; tests move it. */
+    protected final FakeClock clock = new FakeClock(START);
+
+    private ApiKeyStore store;
+
+    /**
+     * @param clock the time source the store may use (for the creation of the tenant {@link Tenant#DEFAULT})
+     * @return a new store holding the tenant {@link Tenant#DEFAULT} and nothing else
+     */
+    protected abstract ApiKeyStore createStore(FakeClock clock);
+
+    /** @return the store under test */
+    protected final ApiKeyStore store() {
+        return store;
+    }
+
+    @BeforeEach
+    void createStoreUnderTest() {
+        store = createStore(clock);
+    }
+
+    @AfterEach
+    void closeStoreUnderTest() throws Exception {
+        if (store instanceof AutoCloseable closeable) {
+            closeable.close();
+        }
+    }
+
+    // ---- tenants ----
+
+    @Test
+    void aNewStoreHoldsTheDefaultTenantAndNoKeys() {
+        assertEquals(List.of(Tenant.DEFAULT), store.tenants().stream().map(Tenant::id).toList());
+        assertTrue(store.tenant(Tenant.DEFAULT).isPresent());
+        assertEquals(List.of(), store.keys(null));
+        assertEquals(List.of(), store.keys(Tenant.DEFAULT));
+    }
+
+    @Test
+    void tenantsAreCreatedOnceAndListedById() {
+        Tenant zeta = store.createTenant(new Tenant("zeta", START));
+        Tenant acme = store.createTenant(new Tenant("acme", START.plusSeconds(1)));
+
+        assertEquals(zeta, store.tenant("zeta").orElseThrow());
+        assertEquals(List.of("acme", "default", "zeta"), store.tenants().stream().map(Tenant::id).toList());
+        assertEquals(acme, store.tenants().getFirst());
+        assertThrows(TenantAlreadyExistsException.class, () -> store.createTenant(new Tenant("acme", START)));
+        assertThrows(TenantAlreadyExistsException.class, () -> store.createTenant(new Tenant(Tenant.DEFAULT, START)));
+        assertEquals(acme, store.tenant("acme").orElseThrow(), "a refused create changes nothing");
+        assertEquals(Optional.empty(), store.tenant("nobody"));
+    }
+
+    // ---- keys ----
+
+    @Test
+    void aKeyRoundTripsExactlyWithItsHashOnly() {
+        store.createTenant(new Tenant("acme", START));
+        String token = ApiKeyTokens.newToken("k1abcd");
+        ApiKey key = new ApiKey("k1abcd", "acme", Role.TENANT, "ci — deploys", ApiKeyTokens.hash(token), START, null);
+
+        assertTrue(store.addKey(key));
+
+        assertEquals(Optional.of(key), store.key("k1abcd"));
+        assertEquals(List.of(key), store.keys("acme"));
+        assertEquals(List.of(key), store.keys(null));
+        assertEquals(List.of(), store.keys(Tenant.DEFAULT));
+        assertTrue(ApiKeyTokens.matches(token, store.key("k1abcd").orElseThrow().secretHash()));
+        assertEquals(Optional.empty(), store.key("nokey1"));
+    }
+
+    @Test
+    void addingATakenIdChangesNothing() {
+        ApiKey first = key("dup1", Tenant.DEFAULT, Role.ADMIN, START);
+        ApiKey second = key("dup1", Tenant.DEFAULT, Role.TENANT, START.plusSeconds(5));
+        assertTrue(store.addKey(first));
+
+        assertFalse(store.addKey(second));
+
+        assertEquals(Optional.of(first), store.key("dup1"));
+        assertEquals(1, store.keys(null).size());
+    }
+
+    @Test
+    void aKeyNeedsAnExistingTenant() {
+        assertThrows(TenantNotFoundException.class, () -> store.addKey(key("orphan1", "ghost", Role.TENANT, START)));
+        assertThrows(TenantNotFoundException.class, () -> store.putKey(key("orphan2", "ghost", Role.TENANT, START)));
+        assertEquals(List.of(), store.keys(null));
+    }
+
+    @Test
+    void putReplacesAKeyWhateverItWas() {
+        ApiKey old = key("conf1", Tenant.DEFAULT, Role.TENANT, START);
+        store.addKey(old);
+        store.revoke("conf1", START.plusSeconds(1));
+        ApiKey replacement = new ApiKey("conf1", Tenant.DEFAULT, Role.ADMIN, "configured",
+                ApiKeyTokens.hash(ApiKeyTokens.newToken("conf1")), START, null);
+
+        store.putKey(replacement);
+
+        assertEquals(Optional.of(replacement), store.key("conf1"));
+        store.putKey(key("conf2", Tenant.DEFAULT, Role.ADMIN, START.plusSeconds(2)));
+        assertEquals(List.of("conf1", "conf2"), store.keys(null).stream().map(ApiKey::keyId).toList());
+    }
+
+    @Test
+    void keysAreListedOldestFirstPerTenant() {
+        store.createTenant(new Tenant("acme", START));
+        store.createTenant(new Tenant("globex", START));
+        store.addKey(key("bbbb2", "acme", Role.TENANT, START.plusSeconds(2)));
+        store.addKey(key("aaaa3", "globex", Role.TENANT, START.plusSeconds(3)));
+        store.addKey(key("cccc1", "acme", Role.TENANT, START.plusSeconds(1)));
+        store.addKey(key("aaaa1", "acme", Role.ADMIN, START.plusSeconds(1)));
+
+        assertEquals(List.of("aaaa1", "cccc1", "bbbb2"), store.keys("acme").stream().map(ApiKey::keyId).toList());
+        assertEquals(List.of("aaaa3"), store.keys("globex").stream().map(ApiKey::keyId).toList());
+        assertEquals(List.of("aaaa1", "cccc1", "bbbb2", "aaaa3"),
+                store.keys(null).stream().map(ApiKey::keyId).toList());
+    }
+
+    @Test
+    void revokingKeepsTheKeyWithItsFirstRevocationTime() {
+        ApiKey key = key("rev1", Tenant.DEFAULT, Role.TENANT, START);
+        store.addKey(key);
+        Instant at = START.plus(Duration.ofMinutes(3)).plusNanos(1_000);
+
+        ApiKey revoked = store.revoke("rev1", at).orElseThrow();
+
+        assertEquals(at, revoked.revokedAt());
+        assertTrue(revoked.revoked());
+        assertEquals(Optional.of(revoked), store.key("rev1"));
+        assertEquals(List.of(revoked), store.keys(null), "revoked keys are still listed");
+        assertEquals(Optional.of(revoked), store.revoke("rev1", at.plusSeconds(60)), "idempotent");
+        assertEquals(Optional.empty(), store.revoke("nokey1", at));
+    }
+
+    @Test
+    void concurrentAddsOfOneIdLetExactlyOneWin() throws Exception {
+        int threads = 8;
+        AtomicInteger wins = new AtomicInteger();
+        CountDownLatch go = new CountDownLatch(1);
+        try (ExecutorService pool = Executors.newFixedThreadPool(threads)) {
+            List<Future<?>> futures = new java.util.ArrayList<>();
+            for (int i = 0; i < threads; i++) {
+                int n = i;
+                futures.add(pool.submit(() -> {
+                    go.await();
+                    if (store.addKey(key("race1", Tenant.DEFAULT, Role.TENANT, START.plusSeconds(n)))) {
+                        wins.incrementAndGet();
+                    }
+                    return null;
+                }));
+            }
+            go.countDown();
+            for (Future<?> f : futures) {
+                f.get();
+            }
+        }
+        assertEquals(1, wins.get());
+        assertEquals(1, store.keys(null).size());
+    }
+
+    /** A key with a fresh random secret's hash. */
+    protected static ApiKey key(String keyId, String tenant, Role role, Instant createdAt) {
+        return new ApiKey(keyId, tenant, role, "", ApiKeyTokens.hash(ApiKeyTokens.newToken(keyId)), createdAt, null);
+    }
+}
