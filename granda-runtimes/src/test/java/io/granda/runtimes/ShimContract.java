@@ -3,6 +3,7 @@ package io.granda.runtimes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
@@ -23,6 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Each test runs the shim on this host, on a unix socket in a temporary directory, with the subclass's sample
  * function, and talks to it as Granda does.
  */
+// A shim that stops answering must fail its test, not hang the build: the interrupt closes the blocked socket read.
+@Timeout(120)
 abstract class ShimContract {
 
     @TempDir
