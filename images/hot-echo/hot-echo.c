@@ -11,6 +11,10 @@
  *   /garbage        answer something that is not HTTP      /env/NAME  answer the value of an env variable
  *   /hang           never answer                           /headers   answer the request's headers, one a line
  *   /spin/<ms>      use that much CPU time (busy), then answer
+ *   /hog/<MiB>      allocate and touch that much memory, answer, then free it (past the limit: the OOM killer)
+ *   /file/<path>    GET: answer the file at /<path> (a directory: its entries, one a line); PUT or POST: write the
+ *                   body to it. A failure answers 404 (no such file) or 403 with strerror's text, so that tests can
+ *                   see what the container lets a function read and write
  *
  * At start: HOT_ECHO_EXIT_AT_START=<code> exits at once, HOT_ECHO_NEVER_READY=1 never listens,
  * HOT_ECHO_INIT_MS=<ms> sleeps before listening.
@@ -25,7 +29,9 @@
  * Built by scripts/build-images.sh: gcc -std=c11 -static -O2 -Wall -Wextra -Werror -pthread hot-echo.c
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -51,6 +57,9 @@ enum {
     OUT_INITIAL = 4 * 1024,          /* a connection's output buffer (response heads, /headers bodies) */
     X_BLOCK = 64 * 1024,             /* /big writes this block of 'x' over and over */
     SLEEP_MAX_MS = 24 * 3600 * 1000,
+    HOG_MAX_MIB = 64 * 1024,
+    FILE_MAX = 1024 * 1024,          /* /file answers at most this much of a file */
+    PATH_MAX_BYTES = 4096,
     THREAD_STACK = 256 * 1024,       /* a connection needs little stack; keeps many connections cheap */
 };
 
@@ -702,6 +711,92 @@ static void hang(struct conn *c)
     }
 }
 
+/* /hog/<MiB>: allocates and touches every page, so the memory is really used (malloc alone only reserves it). */
+static bool respond_hog(struct conn *c, const struct request *req, size_t mib)
+{
+    size_t size = mib * 1024 * 1024;
+    char *p = malloc(size ? size : 1);
+    if (!p)
+        return respond_text(c, req, 507, lit("malloc failed\n"));
+    for (size_t i = 0; i < size; i += 4096)
+        p[i] = 1;
+    bool keep = respond_echo(c, req, 200, false);
+    free(p);
+    return keep;
+}
+
+/* A failed /file: 404 when there is no such file, else 403; the body is what the kernel said. */
+static bool respond_errno(struct conn *c, const struct request *req, const char *what, int err)
+{
+    char text[256];
+    snprintf(text, sizeof text, "%s: %s\n", what, strerror(err));
+    return respond_text(c, req, err == ENOENT ? 404 : 403, lit(text));
+}
+
+/* /file/<path>, GET of a directory: its entries, one a line, "." and ".." left out. */
+static bool respond_dir(struct conn *c, const struct request *req, DIR *dir)
+{
+    struct outbuf list = { 0 };
+    struct dirent *e;
+    while ((e = readdir(dir)) != NULL) {
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+            out_str(&list, e->d_name);
+            out_add(&list, "\n", 1);
+        }
+    }
+    closedir(dir);
+    bool keep = list.failed ? respond_text(c, req, 507, lit("out of memory\n"))
+                            : respond_text(c, req, 200, (struct slice){ list.p ? list.p : "", list.len });
+    free(list.p);
+    return keep;
+}
+
+static bool respond_file(struct conn *c, const struct request *req, struct slice rest)
+{
+    char path[PATH_MAX_BYTES];
+    if (rest.n + 2 > sizeof path || memchr(rest.p, '\0', rest.n))
+        return respond_text(c, req, 400, lit("bad path\n"));
+    path[0] = '/';
+    memcpy(path + 1, rest.p, rest.n);
+    path[rest.n + 1] = '\0';
+
+    if (slice_eq(req->method, "PUT") || slice_eq(req->method, "POST")) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0)
+            return respond_errno(c, req, "open", errno);
+        struct iovec iov = { (void *)req->body.p, req->body.n };
+        bool written = write_all(fd, &iov, 1);
+        int err = errno;
+        if (close(fd) < 0 && written) {
+            written = false;
+            err = errno;
+        }
+        if (!written)
+            return respond_errno(c, req, "write", err);
+        return respond_text(c, req, 201, lit(""));
+    }
+
+    DIR *dir = opendir(path);
+    if (dir)
+        return respond_dir(c, req, dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return respond_errno(c, req, "open", errno);
+    char *data = malloc(FILE_MAX);
+    size_t len = 0;
+    ssize_t n = 0;
+    while (data && len < FILE_MAX && ((n = read(fd, data + len, FILE_MAX - len)) > 0 || (n < 0 && errno == EINTR)))
+        len += n > 0 ? (size_t)n : 0;
+    int err = errno;
+    close(fd);
+    if (!data)
+        return respond_text(c, req, 507, lit("out of memory\n"));
+    bool keep = n < 0 ? respond_errno(c, req, "read", err)
+                      : respond_text(c, req, 200, (struct slice){ data, len });
+    free(data);
+    return keep;
+}
+
 /* Answers one request. Returns whether the connection stays open for the next. */
 static bool respond(struct conn *c, const struct request *req)
 {
@@ -725,6 +820,13 @@ static bool respond(struct conn *c, const struct request *req)
         spin_ms(n);
         return respond_echo(c, req, 200, false);
     }
+    if (strip_prefix(req->path, "/hog/", &arg)) {
+        if (!parse_decimal(arg, HOG_MAX_MIB, &n))
+            return respond_text(c, req, 400, lit("bad MiB (0-65536)\n"));
+        return respond_hog(c, req, n);
+    }
+    if (strip_prefix(req->path, "/file/", &arg))
+        return respond_file(c, req, arg);
     if (slice_eq(req->path, "/crash"))
         _exit(3);
     if (slice_eq(req->path, "/garbage")) {

@@ -53,6 +53,7 @@ import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -85,8 +86,9 @@ import java.util.regex.Pattern;
  * <p>Round trips per call: create, attach (on a connection of its own), start, wait, remove; plus an inspect only
  * when the exit code is 137 (killed), to tell the out-of-memory killer from any other kill. Docker records an OOM
  * kill only if its containerd shim saw it: on Docker 20.10 an OOM in the very first milliseconds of a container,
- * while the engine is busy starting many others, can go unrecorded and is then reported as {@code EXITED} with 137.
- * A runtime that reads the cgroup's own OOM counter would not have this gap.
+ * while the engine is busy starting many others, goes unrecorded. So with a local engine an {@link OomKillWatch}
+ * also reads the kernel's own count of OOM kills in the container's memory cgroup while the call runs; a 137 is
+ * out of memory when either says so.
  *
  * <h2>Hot instances</h2>
  *
@@ -150,6 +152,13 @@ public final class DockerBackend implements Backend, ImageBuilder {
     /** The variables Granda sets on a hot instance, whatever the function's env says. */
     private static final Set<String> RESERVED_ENV =
             Set.of("GRANDA_SOCKET", "GRANDA_FUNCTION", "GRANDA_REVISION", "GRANDA_INSTANCE");
+    /** The host's /proc and cgroup mount, where a local engine's containers are accounted. */
+    private static final Path PROC = Path.of("/proc");
+    private static final Path CGROUP = Path.of("/sys/fs/cgroup");
+    /** Longest the end of an OOM-kill watch is waited for. */
+    private static final Duration OOM_WATCH_FINISH = Duration.ofMillis(500);
+    /** Longest {@link #killedForMemory} waits for a hot instance's exit, when only the engine can say. */
+    private static final Duration MEMORY_VERDICT_WAIT = Duration.ofSeconds(2);
     /** 128 + SIGKILL: what a process killed by the kernel (OOM) or by a force removal exits with. */
     private static final int EXIT_KILLED = 137;
     /** Linux's MAX_ARG_STRLEN: the longest single argument, including its terminating NUL. */
@@ -434,6 +443,7 @@ public final class DockerBackend implements Backend, ImageBuilder {
         HeadBuffer stdout = new HeadBuffer(request.maxOutputBytes());
         TailBuffer stderr = new TailBuffer(request.maxLogBytes());
         AttachStream attach;
+        OomKillWatch oomWatch = null;
         try {
             attach = AttachStream.open(host, id, config.connectTimeout());
         } catch (IOException e) {
@@ -463,6 +473,9 @@ public final class DockerBackend implements Backend, ImageBuilder {
                 throw engineFailure("start container " + shortId(id), e);
             }
             long started = System.nanoTime();
+            if (cgroupsVisible()) {
+                oomWatch = OomKillWatch.start(id, PROC, CGROUP).orElse(null);
+            }
             Duration createStart = Duration.ofNanos(started - createStarted);
             long deadline = started + request.timeout().toNanos();
 
@@ -498,7 +511,7 @@ public final class DockerBackend implements Backend, ImageBuilder {
                         drained ? stderr.asString() : "", imagePull, createStart, run, -1);
             }
             Duration run = Duration.ofNanos(System.nanoTime() - started);
-            Termination termination = exitCode == EXIT_KILLED && oomKilled(id)
+            Termination termination = exitCode == EXIT_KILLED && (oomKillSeen(oomWatch) || oomKilled(id))
                     ? Termination.OUT_OF_MEMORY : Termination.EXITED;
             LOG.atDebug().addKeyValue("container", shortId(id)).addKeyValue("invocation", request.invocationId())
                     .addKeyValue("exitCode", exitCode).addKeyValue("termination", termination)
@@ -510,7 +523,23 @@ public final class DockerBackend implements Backend, ImageBuilder {
             throw new BackendUnavailableException("interrupted while running container " + shortId(id), e);
         } finally {
             attach.close();
+            if (oomWatch != null) {
+                oomWatch.close();
+            }
         }
+    }
+
+    /** Whether the container's cgroups are this machine's to read: a local engine's. */
+    private boolean cgroupsVisible() {
+        return "unix".equals(host.getScheme());
+    }
+
+    /**
+     * Whether the watch saw the kernel kill a process of the container for memory. By the time the exit is reported
+     * the cgroup is gone, so the watch's last read is done at once; the wait only covers its thread being scheduled.
+     */
+    private boolean oomKillSeen(OomKillWatch watch) {
+        return watch != null && watch.finish(OOM_WATCH_FINISH);
     }
 
     private static void sendStdin(AttachStream attach, byte[] payload, String id) {
@@ -864,12 +893,62 @@ public final class DockerBackend implements Backend, ImageBuilder {
     /**
      * {@inheritDoc}
      *
+     * <p>First the kernel's count of OOM kills in the container's memory cgroup ({@link CgroupOomCounter}), read at
+     * once: the cgroup outlives the process by some milliseconds, and the count is exact, a kill of a child process
+     * included. When the cgroup cannot be read (already gone, a remote engine, an unknown layout), the engine's
+     * record, once the container has stopped: waited for at most {@link #MEMORY_VERDICT_WAIT}. Never throws.
+     */
+    @Override
+    public boolean killedForMemory(HotInstance instance) {
+        if (closed.get()) {
+            return false;
+        }
+        String id = instance.backendRef();
+        if (cgroupsVisible()) {
+            Optional<CgroupOomCounter> counter = CgroupOomCounter.find(id, 0, PROC, CGROUP)
+                    .or(() -> CgroupOomCounter.find(id, runningPid(id), PROC, CGROUP));
+            if (counter.isPresent()) {
+                try (CgroupOomCounter c = counter.get()) {
+                    long kills = c.kills();
+                    if (kills >= 0) {
+                        return kills > 0;
+                    }
+                }
+            }
+        }
+        try {
+            // The engine learns of the kill from its shim, which watched this instance since soon after it started.
+            awaitExit(id, System.nanoTime() + MEMORY_VERDICT_WAIT.toNanos());
+            return oomKilled(id);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (RuntimeException e) {
+            LOG.atDebug().addKeyValue("container", shortId(id)).addKeyValue("reason", e.getMessage())
+                    .log("could not tell whether the instance was killed for memory");
+            return false;
+        }
+    }
+
+    /** @return the pid of the container's first process, 0 when it is not running or unknown */
+    private long runningPid(String id) {
+        try {
+            Long pid = docker.inspectContainerCmd(id).exec().getState().getPidLong();
+            return pid == null ? 0 : pid;
+        } catch (RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
      * <p>The container's cgroup CPU accounting ({@link CgroupCpuMeter}), found through its first process; only with an
      * engine on this host (a {@code unix://} address), since a remote engine's cgroups are not visible here.
      */
     @Override
     public CpuMeter cpuMeter(HotInstance instance) {
-        if (!"unix".equals(host.getScheme()) || closed.get()) {
+        if (!cgroupsVisible() || closed.get()) {
             return CpuMeter.UNKNOWN;
         }
         try {
@@ -877,7 +956,7 @@ public final class DockerBackend implements Backend, ImageBuilder {
             if (pid == null || pid <= 0) {
                 return CpuMeter.UNKNOWN;
             }
-            return CgroupCpuMeter.open(pid, Path.of("/proc"), Path.of("/sys/fs/cgroup")).orElse(CpuMeter.UNKNOWN);
+            return CgroupCpuMeter.open(pid, PROC, CGROUP).orElse(CpuMeter.UNKNOWN);
         } catch (RuntimeException e) {
             LOG.atDebug().addKeyValue("container", shortId(instance.backendRef())).addKeyValue("reason", e.getMessage())
                     .log("no CPU meter for the container");

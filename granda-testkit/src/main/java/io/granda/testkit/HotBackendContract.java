@@ -52,7 +52,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * {@code X-Echo-Method}, {@code X-Echo-Path}, {@code X-Echo-Query}, {@code X-Echo-Revision} (its GRANDA_REVISION),
  * {@code X-Echo-Instance} (its GRANDA_INSTANCE) and {@code X-Echo-Served} (how many requests it served) headers;
  * {@code /env/NAME} answers the value of the variable NAME (404 when unset), {@code /crash} exits with 3 without
- * answering, {@code /hang} never answers. {@code HOT_ECHO_NEVER_READY=1} makes it never create its socket,
+ * answering, {@code /hang} never answers, {@code /hog/<MiB>} allocates and touches that much memory before it
+ * answers. {@code HOT_ECHO_NEVER_READY=1} makes it never create its socket,
  * {@code HOT_ECHO_EXIT_AT_START=<code>} makes it print "exiting at start" to stderr and exit, and
  * {@code HOT_ECHO_INIT_MS=<ms>} makes it sleep before it listens.
  *
@@ -325,6 +326,28 @@ public abstract class HotBackendContract {
         }
         backend.destroyInstance(hot);
         assertEquals(0, backend.reapLeftovers());
+    }
+
+    @Test
+    void anInstanceKilledForMemoryIsToldFromOneThatCrashed() throws IOException {
+        HotInstance hog = instance().memoryMb(32).start();
+        HotInstance crashing = instance().memoryMb(32).start();
+        try (HotSocketClient client = HotSocketClient.connect(hog.socket())) {
+            assertEquals(200, client.send("POST", "/hog/8", Map.of(), new byte[0], Duration.ofSeconds(20)).status(),
+                    "8 MiB fit in 32");
+            assertThrows(IOException.class, () -> client.send("POST", "/hog/64", Map.of(), new byte[0],
+                    Duration.ofSeconds(20)), "64 MiB in 32 answered");
+        }
+        try (HotSocketClient client = HotSocketClient.connect(crashing.socket())) {
+            assertThrows(IOException.class, () -> client.send("POST", "/crash", Map.of(), new byte[0],
+                    Duration.ofSeconds(20)));
+        }
+
+        assertTrue(backend.killedForMemory(hog), "the hog was killed for memory");
+        assertFalse(backend.killedForMemory(crashing), "the crash was not the memory limit");
+        backend.destroyInstance(hog);
+        backend.destroyInstance(crashing);
+        assertFalse(assertDoesNotThrow(() -> backend.killedForMemory(hog)), "unknown once removed: false");
     }
 
     @Test

@@ -83,6 +83,20 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * Whether the kernel killed a process of a hot instance for exceeding its memory limit. Granda asks after a call
+     * whose connection the instance closed before answering, and before it removes the instance, so that the call is
+     * reported as out of memory rather than as a crash. Best effort: may wait briefly for the backend to learn how the
+     * process ended, bounded by the backend's own timeout, never the caller's deadline; never throws.
+     *
+     * @param instance the instance, possibly no longer running
+     * @return true when a process of the instance was killed for memory; false when not, or when unknown (the
+     *         default, for backends that cannot tell)
+     */
+    default boolean killedForMemory(HotInstance instance) {
+        return false;
+    }
+
+    /**
      * A meter of the CPU time a hot instance uses, read before and after each call it serves alone. Called once per
      * instance, right after it started.
      *

@@ -144,12 +144,19 @@ public final class HotInvoker implements Invoker {
         } catch (HotTimeoutException e) {
             a.outcome = Outcome.TIMEOUT;
         } catch (HotConnectionException e) {
+            a.outcome = Outcome.FUNCTION_ERROR;
+            String why = "it crashed or exited";
             if (connectFailed) {
                 // Nobody listens on the instance's socket any more: its process is gone.
                 a.result = Attempt.DEAD_BEFORE_SENDING;
+            } else if (backend.killedForMemory(instance.started())) {
+                // Asked only here, on the failure path: a call that answered costs no look at the instance. Asked
+                // before the release below, which has the instance removed.
+                a.outcome = Outcome.OUT_OF_MEMORY;
+                why = "it was killed for exceeding its memory limit of " + instance.function().spec().memoryMb()
+                        + " MiB";
             }
-            a.outcome = Outcome.FUNCTION_ERROR;
-            a.log = "granda: the instance closed the connection before answering (it crashed or exited)\n"
+            a.log = "granda: the instance closed the connection before answering (" + why + ")\n"
                     + backend.logTail(instance.started(), maxLogBytes);
         } catch (HotProtocolException e) {
             a.outcome = Outcome.FUNCTION_ERROR;

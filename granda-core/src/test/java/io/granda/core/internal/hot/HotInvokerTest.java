@@ -59,6 +59,9 @@ class HotInvokerTest {
         final Map<String, FakeHotServer> servers = new ConcurrentHashMap<>();
         final List<String> destroyed = new CopyOnWriteArrayList<>();
         final AtomicInteger starts = new AtomicInteger();
+        /** What {@link #killedForMemory} answers, and how often it was asked. */
+        volatile boolean outOfMemory;
+        final AtomicInteger memoryVerdicts = new AtomicInteger();
 
         @Override
         public String name() {
@@ -115,6 +118,14 @@ class HotInvokerTest {
         @Override
         public String logTail(HotInstance instance, int maxBytes) {
             return "fake log of " + instance.instanceId();
+        }
+
+        @Override
+        public boolean killedForMemory(HotInstance instance) {
+            memoryVerdicts.incrementAndGet();
+            // The verdict comes before the instance is removed, while the backend can still look at it.
+            assertFalse(destroyed.contains(instance.instanceId()), "asked about a removed instance");
+            return outOfMemory;
         }
 
         @Override
@@ -250,7 +261,34 @@ class HotInvokerTest {
         assertEquals(0, r.httpStatus());
         assertTrue(r.logTail().contains("closed the connection"), r.logTail());
         assertTrue(r.logTail().contains("fake log of"), r.logTail());
+        assertEquals(1, backend.memoryVerdicts.get(), "a crash asks whether it was the memory limit");
         awaitDestroyed(1);
+    }
+
+    @Test
+    void aCrashTheBackendSaysWasTheMemoryLimitIsOutOfMemoryAndTheInstanceGoes() throws Exception {
+        script.set(peer -> {
+            peer.readRequest();
+            peer.close();
+        });
+        backend.outOfMemory = true;
+        InvocationResult r = call(function(Duration.ofSeconds(5)), InvocationRequest.of("x"));
+        assertEquals(Outcome.OUT_OF_MEMORY, r.outcome());
+        assertEquals(0, r.httpStatus());
+        assertTrue(r.logTail().contains("killed for exceeding its memory limit of 128 MiB"), r.logTail());
+        assertTrue(r.logTail().contains("fake log of"), r.logTail());
+        assertEquals(1, backend.memoryVerdicts.get());
+        awaitDestroyed(1);
+    }
+
+    @Test
+    void onlyACrashAsksTheBackendAboutMemory() {
+        DeployedFunction f = function(Duration.ofSeconds(5));
+        assertEquals(Outcome.SUCCESS, call(f, InvocationRequest.of("a")).outcome());
+        script.set(answering("HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n"));
+        backend.kill(backend.servers.keySet().iterator().next());
+        assertEquals(Outcome.FUNCTION_ERROR, call(f, InvocationRequest.of("b")).outcome());
+        assertEquals(0, backend.memoryVerdicts.get(), "answers and an instance found dead before the call cost no look");
     }
 
     @Test
