@@ -38,6 +38,34 @@ record ThroughputRun(int callers, long calls, long errors, double seconds, Sampl
         return calls == 0 ? Double.NaN : cpuNanos / 1000.0 / calls;
     }
 
+    /** CPU time so far of every live platform thread, by thread group name (digits and hex ids folded). */
+    static java.util.Map<String, Long> cpuByThreadGroup() {
+        java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        java.util.Map<String, Long> byGroup = new java.util.TreeMap<>();
+        for (long id : mx.getAllThreadIds()) {
+            java.lang.management.ThreadInfo info = mx.getThreadInfo(id);
+            long cpu = mx.getThreadCpuTime(id);
+            if (info == null || cpu < 0) {
+                continue;
+            }
+            String group = info.getThreadName().replaceAll("0x[0-9a-f]+", "X").replaceAll("[0-9]+", "N");
+            byGroup.merge(group, cpu, Long::sum);
+        }
+        return byGroup;
+    }
+
+    /** @return per thread group, the CPU microseconds per call it used between two snapshots, largest first */
+    static String cpuPerCall(java.util.Map<String, Long> before, java.util.Map<String, Long> after, long calls) {
+        StringBuilder s = new StringBuilder();
+        after.entrySet().stream()
+                .map(e -> java.util.Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0L)))
+                .filter(e -> e.getValue() > 0)
+                .sorted((a, b) -> Long.compare(b.getValue(), a.getValue())).limit(8)
+                .forEach(e -> s.append(String.format(java.util.Locale.ROOT, "%s %.1f; ", e.getKey(),
+                        e.getValue() / 1000.0 / Math.max(1, calls))));
+        return s.toString();
+    }
+
     private static long processCpuNanos() {
         return ManagementFactory.getPlatformMXBean(OperatingSystemMXBean.class).getProcessCpuTime();
     }
@@ -110,10 +138,12 @@ record ThroughputRun(int callers, long calls, long errors, double seconds, Sampl
         phase.now = Phase.MEASURE;
         long t0 = System.nanoTime();
         long cpu0 = processCpuNanos();
+        java.util.Map<String, Long> threads0 = Boolean.getBoolean("granda.bench.threadCpu") ? cpuByThreadGroup() : null;
         TimeUnit.MILLISECONDS.sleep(measureMillis);
         phase.now = Phase.STOP;
         long t1 = System.nanoTime();
         long cpu1 = processCpuNanos();
+        java.util.Map<String, Long> threads1 = threads0 == null ? null : cpuByThreadGroup();
         for (Thread t : threads) {
             t.join();
         }
@@ -124,6 +154,9 @@ record ThroughputRun(int callers, long calls, long errors, double seconds, Sampl
             calls += counted[t];
             errors += failed[t];
             all.addAll(latencies[t]);
+        }
+        if (threads0 != null) {
+            System.err.println("[bench]   CPU us per call by thread group: " + cpuPerCall(threads0, threads1, calls));
         }
         return new ThroughputRun(callers, calls, errors, (t1 - t0) / 1e9, all, cpu1 - cpu0);
     }
