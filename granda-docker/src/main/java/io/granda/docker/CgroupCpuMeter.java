@@ -47,37 +47,26 @@ final class CgroupCpuMeter implements CpuMeter {
      * @return a meter, empty when the process's cgroup cannot be found or read
      */
     static Optional<CpuMeter> open(long pid, Path procRoot, Path cgroupRoot) {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(procRoot.resolve(Long.toString(pid)).resolve("cgroup"));
-        } catch (IOException e) {
-            return Optional.empty();
-        }
-        for (String line : lines) {
-            // hierarchy-id:controllers:path; cgroup v2's single hierarchy is "0::path".
-            String[] parts = line.split(":", 3);
-            if (parts.length != 3) {
-                continue;
-            }
-            String path = parts[2].startsWith("/") ? parts[2].substring(1) : parts[2];
-            if (List.of(parts[1].split(",")).contains("cpuacct")) {
+        ProcessCgroups cgroups = ProcessCgroups.of(pid, procRoot);
+        for (ProcessCgroups.Hierarchy h : cgroups.hierarchies()) {
+            if (h.controllers().contains("cpuacct")) {
                 for (String dir : V1_CPUACCT_DIRS) {
-                    Optional<CpuMeter> m = openFile(cgroupRoot.resolve(dir).resolve(path).resolve("cpuacct.usage"), false);
+                    Optional<CpuMeter> m = openFile(cgroupRoot.resolve(dir).resolve(h.path()).resolve("cpuacct.usage"),
+                            false);
                     if (m.isPresent()) {
                         return m;
                     }
                 }
             }
         }
-        for (String line : lines) {
-            if (line.startsWith("0::")) {
-                String path = line.substring(3).replaceFirst("^/", "");
-                Optional<CpuMeter> m = openFile(cgroupRoot.resolve(path).resolve("cpu.stat"), true);
+        for (ProcessCgroups.Hierarchy h : cgroups.hierarchies()) {
+            if (h.unified()) {
+                Optional<CpuMeter> m = openFile(cgroupRoot.resolve(h.path()).resolve("cpu.stat"), true);
                 if (m.isPresent()) {
                     return m;
                 }
                 // A hybrid host mounts the v2 hierarchy under "unified".
-                return openFile(cgroupRoot.resolve("unified").resolve(path).resolve("cpu.stat"), true);
+                return openFile(cgroupRoot.resolve("unified").resolve(h.path()).resolve("cpu.stat"), true);
             }
         }
         return Optional.empty();

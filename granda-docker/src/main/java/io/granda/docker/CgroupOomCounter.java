@@ -58,24 +58,12 @@ final class CgroupOomCounter implements AutoCloseable {
     }
 
     private static Optional<CgroupOomCounter> throughProcess(long pid, Path procRoot, Path cgroupRoot) {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(procRoot.resolve(Long.toString(pid)).resolve("cgroup"));
-        } catch (IOException e) {
-            return Optional.empty();
-        }
-        for (String line : lines) {
-            // hierarchy-id:controllers:path; cgroup v2's single hierarchy is "0::path".
-            String[] parts = line.split(":", 3);
-            if (parts.length != 3) {
-                continue;
+        for (ProcessCgroups.Hierarchy h : ProcessCgroups.of(pid, procRoot).hierarchies()) {
+            if (h.controllers().contains("memory")) {
+                return open(cgroupRoot.resolve("memory").resolve(h.path()).resolve(V1_FILE));
             }
-            String path = parts[2].startsWith("/") ? parts[2].substring(1) : parts[2];
-            if (List.of(parts[1].split(",")).contains("memory")) {
-                return open(cgroupRoot.resolve("memory").resolve(path).resolve(V1_FILE));
-            }
-            if (parts[0].equals("0") && parts[1].isEmpty()) {
-                Optional<CgroupOomCounter> c = open(cgroupRoot.resolve(path).resolve(V2_FILE));
+            if (h.unified()) {
+                Optional<CgroupOomCounter> c = open(cgroupRoot.resolve(h.path()).resolve(V2_FILE));
                 if (c.isPresent()) {
                     return c;
                 }

@@ -27,10 +27,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -85,6 +87,8 @@ public final class GrandaEvents implements AutoCloseable {
     private final Map<String, AsyncPolicy> policies = new ConcurrentHashMap<>();
     /** Function names by id, for schedules (policies are kept by id). */
     private final Map<String, String> names = new ConcurrentHashMap<>();
+    /** Function ids whose schedule changed since the dispatcher last looked; guarded by {@link #lock}. */
+    private final Set<String> scheduleChanged = new HashSet<>();
     /** Next firing of each scheduled function; only the dispatcher thread touches it. */
     private final Map<String, Instant> nextFiring = new HashMap<>();
     private Instant nextPurge;
@@ -232,9 +236,6 @@ public final class GrandaEvents implements AutoCloseable {
                 .log("async policy set");
         return policy;
     }
-
-    /** Function ids whose schedule changed since the dispatcher last looked; guarded by {@link #lock}. */
-    private final java.util.Set<String> scheduleChanged = new java.util.HashSet<>();
 
     /**
      * Re-drives a dead event: queued again with a fresh count of failed attempts.
@@ -623,10 +624,10 @@ public final class GrandaEvents implements AutoCloseable {
 
     /** Fires the schedules that are due. @return the next firing of any schedule, or null when none has one */
     private Instant fireSchedules(Instant now) {
-        java.util.Set<String> changed;
+        Set<String> changed;
         lock.lock();
         try {
-            changed = new java.util.HashSet<>(scheduleChanged);
+            changed = new HashSet<>(scheduleChanged);
             scheduleChanged.clear();
         } finally {
             lock.unlock();
