@@ -7,6 +7,7 @@ import io.granda.core.build.FunctionSource;
 import io.granda.core.build.ImageBuilder;
 import io.granda.core.build.LanguageRuntime;
 import io.granda.core.build.RuntimeCatalog;
+import io.granda.core.build.StoredImage;
 import io.granda.core.internal.FunctionCache;
 import io.granda.core.internal.InFlightCalls;
 import io.granda.core.internal.InvocationRecorder;
@@ -36,6 +37,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -43,7 +45,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.ServiceLoader;
+import java.util.Set;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -108,8 +112,13 @@ public final class Granda implements AutoCloseable {
     /** The last calls of each function with the end of their logs, in memory, for {@link #recentLogs}. */
     private final RecentCallLogs recentLogs;
     private final List<PlatformListener> listeners;
-    /** Purges metering data past its retention, every {@link MeteringOptions#purgeInterval()}. */
-    private final ScheduledExecutorService retention;
+    /**
+     * Background upkeep: purges metering data past its retention, every {@link MeteringOptions#purgeInterval()}, and
+     * removes built images no revision uses (see {@link #removeUnusedImages()}).
+     */
+    private final ScheduledExecutorService housekeeping;
+    /** One sweep of unused images at a time: a second one would only ask the engine the same questions. */
+    private final ReentrantLock imageSweepLock = new ReentrantLock();
     private final InFlightCalls inFlight = new InFlightCalls();
     private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -139,13 +148,22 @@ public final class Granda implements AutoCloseable {
         this.recorder = new InvocationRecorder(meteringStore, options.recorderCapacity(), options.recorderBatchSize(),
                 this::tellInvocationsStored);
         this.recentLogs = new RecentCallLogs(b.recentLogsPerFunction);
-        this.retention = Executors.newSingleThreadScheduledExecutor(
-                Thread.ofPlatform().name("granda-metering-retention").daemon(true).factory());
+        this.housekeeping = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().name("granda-housekeeping").daemon(true).factory());
         long everyMillis = options.metering().purgeInterval().toMillis();
         // The first purge waits a little: start-up has better things to do than delete old rows.
-        retention.scheduleWithFixedDelay(this::purgeExpiredQuietly, Math.min(everyMillis, 60_000), everyMillis,
+        housekeeping.scheduleWithFixedDelay(this::purgeExpiredQuietly, Math.min(everyMillis, 60_000), everyMillis,
                 TimeUnit.MILLISECONDS);
+        if (builds != null && options.build().removeUnusedImages()) {
+            // Also run after each update or delete of a function built from source; this catches what those could
+            // not remove yet (an image a draining instance still ran from) and what a previous process left.
+            housekeeping.scheduleWithFixedDelay(this::removeUnusedImagesQuietly, IMAGE_SWEEP_EVERY.toMillis() / 10,
+                    IMAGE_SWEEP_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+        }
     }
+
+    /** How often built images are checked for ones no revision uses. */
+    private static final Duration IMAGE_SWEEP_EVERY = Duration.ofMinutes(10);
 
     private void tellInvocationsStored(List<InvocationRecord> stored) {
         for (PlatformListener l : listeners) {
@@ -339,6 +357,7 @@ public final class Granda implements AutoCloseable {
         }
         LOG.atInfo().addKeyValue("function", updated.name()).addKeyValue("revision", updated.revision())
                 .addKeyValue("image", built.tag()).log("function rebuilt");
+        sweepImagesSoon(current);
         return updated;
     }
 
@@ -476,6 +495,9 @@ public final class Granda implements AutoCloseable {
         }
         LOG.atInfo().addKeyValue("function", updated.name()).addKeyValue("revision", updated.revision())
                 .log("function updated");
+        if (!updated.spec().image().equals(current.spec().image())) {
+            sweepImagesSoon(current);
+        }
         return updated;
     }
 
@@ -553,6 +575,7 @@ public final class Granda implements AutoCloseable {
                 pool.functionDeleted(f.id());
             }
             LOG.atInfo().addKeyValue("function", name).log("function deleted");
+            sweepImagesSoon(f);
         });
         return removed.isPresent();
     }
@@ -878,6 +901,69 @@ public final class Granda implements AutoCloseable {
         return new PurgeReport(recordCutoff, records, aggregateCutoff, aggregates);
     }
 
+    /**
+     * Removes the images Granda built that no function revision uses any more (those of replaced revisions and of
+     * deleted functions) and that are older than {@link BuildOptions#unusedImageGrace()}. Images still being built,
+     * or built and not yet registered, are never taken; an image a container still runs from (an instance of the
+     * replaced revision finishing its calls) stays, and is tried again by the next sweep. Images given by users
+     * ({@code "image": ...}) are never touched: only the builder's own are listed. Runs by itself every 10 minutes
+     * and after a function built from source is updated or deleted, unless
+     * {@link BuildOptions#removeUnusedImages()} is false; callable at any time.
+     *
+     * @return the tags of the images it asked the builder to remove (empty without a builder, or while another
+     *         sweep runs)
+     */
+    public List<String> removeUnusedImages() {
+        if (builds == null || !imageSweepLock.tryLock()) {
+            return List.of();
+        }
+        try {
+            // Pending tags first, then the registry: a build leaves the first only after it entered the second, so
+            // reading in this order a fresh image is seen in one or the other.
+            Set<String> keep = new HashSet<>(builds.pendingTags());
+            for (DeployedFunction f : registry.list()) {
+                keep.add(f.spec().image());
+            }
+            Instant youngest = clock.instant().minus(options.build().unusedImageGrace());
+            List<String> removed = new ArrayList<>();
+            for (StoredImage image : builds.builtImages()) {
+                if (keep.contains(image.tag()) || image.created().isAfter(youngest)) {
+                    continue;
+                }
+                builds.removeImage(image.tag());
+                removed.add(image.tag());
+            }
+            if (!removed.isEmpty()) {
+                LOG.atInfo().addKeyValue("images", removed.size()).addKeyValue("tags", removed)
+                        .log("removing built images no revision uses");
+            }
+            return removed;
+        } finally {
+            imageSweepLock.unlock();
+        }
+    }
+
+    private void removeUnusedImagesQuietly() {
+        try {
+            removeUnusedImages();
+        } catch (RuntimeException e) {
+            // The images stay until the next sweep: nothing is lost.
+            LOG.atWarn().setCause(e).log("removing unused images failed; will try again");
+        }
+    }
+
+    /** After a revision built from source was replaced or its function deleted: its image may now be unused. */
+    private void sweepImagesSoon(DeployedFunction replaced) {
+        if (builds == null || !options.build().removeUnusedImages() || !replaced.spec().fromSource()) {
+            return;
+        }
+        try {
+            housekeeping.execute(this::removeUnusedImagesQuietly);
+        } catch (RejectedExecutionException e) {
+            // Closing: the next start's sweep will find it.
+        }
+    }
+
     private void purgeExpiredQuietly() {
         try {
             purgeExpiredMetering();
@@ -1042,7 +1128,7 @@ public final class Granda implements AutoCloseable {
         if (pool != null) {
             pool.close();
         }
-        retention.shutdownNow();
+        housekeeping.shutdownNow();
         recorder.close(Duration.ofSeconds(30));
         closeQuietly(backend);
         closeQuietly(registry);

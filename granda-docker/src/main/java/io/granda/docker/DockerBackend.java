@@ -10,6 +10,7 @@ import com.github.dockerjava.api.model.Bind;
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.Image;
 import com.github.dockerjava.api.model.LogConfig;
 import com.github.dockerjava.api.model.Ulimit;
 import com.github.dockerjava.api.model.PullResponseItem;
@@ -27,6 +28,7 @@ import io.granda.core.build.BuildFailedException;
 import io.granda.core.build.BuildRequest;
 import io.granda.core.build.BuiltImage;
 import io.granda.core.build.ImageBuilder;
+import io.granda.core.build.StoredImage;
 import io.granda.core.spi.Backend;
 import io.granda.core.spi.BackendCapability;
 import io.granda.core.spi.ComponentHealth;
@@ -47,6 +49,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
@@ -125,6 +128,8 @@ public final class DockerBackend implements Backend, ImageBuilder {
     public static final String LABEL_OWNER = "io.granda.owner";
     /** Label holding the function's name. */
     public static final String LABEL_FUNCTION = "io.granda.function";
+    /** Label of images a build made: the build's id (set by Granda's builds, see {@link #builtImages()}). */
+    public static final String LABEL_BUILD = "io.granda.build";
     /** Label holding the function's stable id. */
     public static final String LABEL_FUNCTION_ID = "io.granda.function-id";
     /** Label holding the revision being run. */
@@ -1059,6 +1064,40 @@ public final class DockerBackend implements Backend, ImageBuilder {
             return;
         }
         DockerImageBuild.removeImage(docker, tag, config.teardownTimeout());
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The engine's images labelled {@value #LABEL_OWNER}={@code ownerId} that a build made (they carry the build's
+     * {@code io.granda.build} label), one entry per tag; another owner's images, and images users named for their
+     * functions, are never listed. None after {@link #close()} or when the engine cannot be asked.
+     */
+    @Override
+    public List<StoredImage> builtImages() {
+        if (closed.get()) {
+            return List.of();
+        }
+        try {
+            List<StoredImage> images = new ArrayList<>();
+            for (Image image : docker.listImagesCmd().withLabelFilter(Map.of(LABEL_OWNER, config.ownerId())).exec()) {
+                Map<String, String> labels = image.getLabels() == null ? Map.of() : image.getLabels();
+                if (!labels.containsKey(LABEL_BUILD) || image.getRepoTags() == null || image.getCreated() == null) {
+                    continue;
+                }
+                Instant created = Instant.ofEpochSecond(image.getCreated());
+                for (String tag : image.getRepoTags()) {
+                    if (!tag.equals("<none>:<none>")) {
+                        images.add(new StoredImage(tag, created));
+                    }
+                }
+            }
+            return images;
+        } catch (RuntimeException e) {
+            LOG.atWarn().addKeyValue("reason", e instanceof DockerException de ? engineMessage(de) : e.getMessage())
+                    .log("could not list built images");
+            return List.of();
+        }
     }
 
     /**

@@ -9,6 +9,7 @@ import io.granda.core.build.BuildContext;
 import io.granda.core.build.BuildFailedException;
 import io.granda.core.build.BuildRequest;
 import io.granda.core.build.BuiltImage;
+import io.granda.core.build.StoredImage;
 import io.granda.core.spi.RunOnceRequest;
 import io.granda.core.spi.RunOnceResult;
 import org.junit.jupiter.api.AfterAll;
@@ -105,6 +106,35 @@ class DockerImageBuilderTest {
         assertEquals("3", labels.get(DockerBackend.LABEL_REVISION));
         assertTrue(log.contains("Successfully tagged " + tag), String.join("\n", log));
         assertEquals("hello from the context " + OWNER + "\n", run(tag));
+    }
+
+    @Test
+    void listsTheImagesItsBuildsMadeAndNoOthers() {
+        String built = tag("listed");
+        String unlabelled = tag("not-a-build");
+        Map<String, byte[]> files = context("FROM %s\nENTRYPOINT [\"true\"]\n".formatted(BASE));
+        backend.build(new BuildRequest(built, new BuildContext(files),
+                Map.of(DockerBackend.LABEL_BUILD, "01build", DockerBackend.LABEL_FUNCTION, "listed"), TIMEOUT, false),
+                line -> { });
+        // This owner's image, but not from a function build (no build label): a builder never lists it.
+        backend.build(new BuildRequest(unlabelled, new BuildContext(files), Map.of(), TIMEOUT, false), line -> { });
+        // Another owner's build: never listed either.
+        DockerBackend other = new DockerBackend(DockerBackendConfig.defaults(OWNER + "-other"));
+        String othersTag = tag("others");
+        try {
+            other.build(new BuildRequest(othersTag, new BuildContext(files), Map.of(DockerBackend.LABEL_BUILD, "02b"),
+                    TIMEOUT, false), line -> { });
+            List<StoredImage> listed = backend.builtImages();
+            assertEquals(List.of(built), listed.stream().map(StoredImage::tag).toList());
+            assertTrue(Duration.between(listed.getFirst().created(), java.time.Instant.now()).abs().toMinutes() < 5,
+                    "created just now: " + listed.getFirst().created());
+
+            backend.removeImage(built);
+            assertEquals(List.of(), backend.builtImages());
+        } finally {
+            other.removeImage(othersTag);
+            other.close();
+        }
     }
 
     @Test

@@ -104,6 +104,9 @@ public record ServerConfig(
             new Option("max-concurrent-builds", "2", "builds of functions from source that may run at once"),
             new Option("build-timeout-seconds", "600", "longest one build may take"),
             new Option("build-network", "true", "whether builds may reach the network to install dependencies"),
+            new Option("remove-unused-images", "true",
+                    "whether images built for replaced revisions and deleted functions are removed"),
+            new Option("unused-image-grace-minutes", "10", "how old an unused built image must be to be removed"),
             new Option("runtime-images", "", "base images by runtime, best first, e.g. "
                     + "'python=python:3.12-slim,granda-base/python:3.11-bookworm;go.run=debian:bookworm-slim' "
                     + "(default: the official image, then the local equivalent)"),
@@ -200,7 +203,8 @@ public record ServerConfig(
                 new BuildOptions(intValue(values, "max-concurrent-builds", 1, 64),
                         Duration.ofSeconds(intValue(values, "build-timeout-seconds", 10, 86_400)),
                         booleanValue(values, "build-network"), BuildOptions.DEFAULTS.sourceLimits(),
-                        BuildOptions.DEFAULTS.recentBuilds()),
+                        BuildOptions.DEFAULTS.recentBuilds(), booleanValue(values, "remove-unused-images"),
+                        Duration.ofMinutes(intValue(values, "unused-image-grace-minutes", 0, 525_600))),
                 runtimeImages(values.get("runtime-images")),
                 metering(values),
                 booleanValue(values, "metrics"),

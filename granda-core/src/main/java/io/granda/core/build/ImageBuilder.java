@@ -2,6 +2,7 @@ package io.granda.core.build;
 
 import io.granda.core.BackendUnavailableException;
 
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -29,5 +30,16 @@ public interface ImageBuilder {
      * @param tag the image's tag
      */
     default void removeImage(String tag) {
+    }
+
+    /**
+     * The images this builder made that are still kept, tagged as their builds named them. Granda removes those no
+     * function revision uses (see {@link io.granda.core.BuildOptions#removeUnusedImages()}); a builder that cannot
+     * list its images returns none, and then nothing is removed.
+     *
+     * @return the images, in no particular order; never throws (a builder that cannot be reached lists none)
+     */
+    default List<StoredImage> builtImages() {
+        return List.of();
     }
 }

@@ -14,6 +14,7 @@ import io.granda.core.build.BuiltImage;
 import io.granda.core.build.FunctionSource;
 import io.granda.core.build.ImageBuilder;
 import io.granda.core.build.LanguageRuntime;
+import io.granda.core.build.StoredImage;
 import io.granda.core.spi.Backend;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.locks.ReentrantLock;
@@ -53,6 +55,11 @@ public final class FunctionBuilds {
     private final Map<String, Build> recent = new LinkedHashMap<>();
     private final ReentrantLock recentLock = new ReentrantLock();
     private final Map<String, Instant> unavailableUntil = new ConcurrentHashMap<>();
+    /**
+     * Build id to tag, from a build's start until its image became a revision or was given up: such an image may
+     * not be referenced by any revision yet, and must never be taken for an unused one.
+     */
+    private final Map<String, String> pendingTags = new ConcurrentHashMap<>();
 
     /**
      * @param builder builds the images
@@ -170,6 +177,7 @@ public final class FunctionBuilds {
             }
         };
         String tag = "granda-fn/" + functionName + ":r" + revision + "-" + buildId.substring(buildId.length() - 8);
+        pendingTags.put(buildId, tag);
         try {
             log.accept("granda: build " + buildId + " of " + functionName + " revision " + revision + " ("
                     + runtime.name() + ", " + source.files().size() + " files, " + source.totalBytes() + " bytes)");
@@ -193,10 +201,12 @@ public final class FunctionBuilds {
             String summary = runtime.failureSummary(e.log().isEmpty() ? build.info().log() : e.log());
             String message = summary.isBlank() ? e.getMessage() : summary;
             build.end(BuildInfo.Status.FAILED, message, clock.instant());
+            pendingTags.remove(buildId);
             finished(build);
             throw new BuildFailedException(message, build.info().log());
         } catch (RuntimeException e) {
             build.end(BuildInfo.Status.FAILED, String.valueOf(e.getMessage()), clock.instant());
+            pendingTags.remove(buildId);
             finished(build);
             throw e;
         }
@@ -205,6 +215,7 @@ public final class FunctionBuilds {
 
     /** Records that a build's image became a revision. */
     public void succeeded(String buildId, long revision) {
+        pendingTags.remove(buildId);
         find(buildId).ifPresent(b -> {
             b.lock.lock();
             try {
@@ -220,6 +231,7 @@ public final class FunctionBuilds {
 
     /** Records that a built image could not be registered (e.g. the name was taken meanwhile). */
     public void abandoned(String buildId, String why) {
+        pendingTags.remove(buildId);
         find(buildId).ifPresent(b -> {
             b.end(BuildInfo.Status.FAILED, why, clock.instant());
             finished(b);
@@ -262,6 +274,25 @@ public final class FunctionBuilds {
     /** Removes an image best effort: one built for a revision that never came to be, or one no longer used. */
     public void removeImage(String tag) {
         builder.removeImage(tag);
+    }
+
+    /**
+     * @return the tags of images being built, or built and not yet registered as a revision nor given up: read them
+     *         <em>before</em> the registry when looking for unused images, since a build moves from here to the
+     *         registry and never the other way
+     */
+    public Set<String> pendingTags() {
+        return Set.copyOf(pendingTags.values());
+    }
+
+    /** @return the images the builder made that are still kept; none when it cannot tell */
+    public List<StoredImage> builtImages() {
+        try {
+            return builder.builtImages();
+        } catch (RuntimeException e) {
+            LOG.atWarn().setCause(e).log("could not list built images");
+            return List.of();
+        }
     }
 
     private Optional<Build> find(String buildId) {
