@@ -52,9 +52,10 @@ import static org.junit.jupiter.api.Assertions.fail;
  * sent back to the sign-in page, signing out), the landing page, creating functions from an image and from code (the
  * build log streams), invoking one from its page and finding the call in its history and logs, an invalid form,
  * deleting with a confirmation, a network failure, and the Access page (tenants, creating a key whose secret shows
- * once, a tenant key seeing its own tenant only, revoking with a confirmation). Each page is also photographed at a desktop and at a
- * phone width (target/screenshots/), where nothing may overflow horizontally. One server and one browser for the
- * class; nothing is downloaded (the driver and the browser are given by path, Selenium Manager is never asked).
+ * once, a tenant key seeing its own tenant only, revoking with a confirmation). Each page is also photographed at a
+ * desktop and at a phone width (target/screenshots/), where nothing may overflow horizontally. One server and one
+ * browser for the class; nothing is downloaded (the driver and the browser are given by path, Selenium Manager is
+ * never asked).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ConsoleBrowserTest {
@@ -516,7 +517,8 @@ class ConsoleBrowserTest {
         assertEquals(adminKeyId, driver.findElement(By.id("whoami-key")).getText());
         assertEquals("page", driver.findElement(By.cssSelector(".topnav a[href='/console#/access']"))
                 .getDomAttribute("aria-current"));
-        wait(WAIT).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#tenant-list tr[data-tenant='default']")));
+        wait(WAIT).until(ExpectedConditions.presenceOfElementLocated(
+                By.cssSelector("#tenant-list tr[data-tenant='default']")));
         WebElement own = wait(WAIT).until(ExpectedConditions.presenceOfElementLocated(
                 By.cssSelector("#key-list tr[data-key-id='" + adminKeyId + "']")));
         assertTrue(own.getText().contains("signed in with this key"), own.getText());

@@ -1,5 +1,6 @@
 // The console: a list of functions (#/), a page to create one (#/new), a page per function (#/fn/<name>) and the
-// API keys and tenants (#/access, #/access/<tenant>), all over Granda's HTTP API (docs/http-api.md, docs/console.md). Plain ES modules, no build step, nothing from elsewhere.
+// API keys and tenants (#/access, #/access/<tenant>), all over Granda's HTTP API (docs/http-api.md, docs/console.md).
+// Plain ES modules, no build step, nothing from elsewhere.
 
 import {
   h, append, clear, timeEl, clockTime, formatMs, formatGbSeconds, formatCount, copyButton, urlBox, spinner,
