@@ -51,9 +51,11 @@ import static org.junit.jupiter.api.Assertions.fail;
  * against a running server with a real Docker engine: signing in with an API key (a wrong one refused, a revoked one
  * sent back to the sign-in page, signing out), the landing page, creating functions from an image and from code (the
  * build log streams), invoking one from its page and finding the call in its history and logs, an invalid form,
- * deleting with a confirmation, and a network failure. Each page is also photographed at a desktop and at a
- * phone width (target/screenshots/), where nothing may overflow horizontally. One server and one browser for the
- * class; nothing is downloaded (the driver and the browser are given by path, Selenium Manager is never asked).
+ * deleting with a confirmation, a network failure, and the Access page (tenants, creating a key whose secret shows
+ * once, a tenant key seeing its own tenant only, revoking with a confirmation). Each page is also photographed at a
+ * desktop and at a phone width (target/screenshots/), where nothing may overflow horizontally. One server and one
+ * browser for the class; nothing is downloaded (the driver and the browser are given by path, Selenium Manager is
+ * never asked).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ConsoleBrowserTest {
@@ -498,6 +500,201 @@ class ConsoleBrowserTest {
         assertEquals("&lt;b&gt;&amp;", html.get("unknown"));
     }
 
+    /** The key the admin makes for the tenant "acme" on the Access page, shown there once (tests 12 to 14). */
+    private static String acmeKey;
+
+    @Test
+    @Order(12)
+    void anAdminCreatesATenantAndAKeyWhoseSecretIsShownOnlyOnce() {
+        open("/console");
+        js("sessionStorage.clear();");
+        open("/console#/access");
+        signIn(ServerHarness.ADMIN_KEY);
+        wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(By.id("whoami")));
+        assertEquals("default", driver.findElement(By.id("whoami-tenant")).getText());
+        assertEquals("admin", driver.findElement(By.id("whoami-role")).getText());
+        String adminKeyId = http.get("/whoami").json().get("keyId").asText();
+        assertEquals(adminKeyId, driver.findElement(By.id("whoami-key")).getText());
+        assertEquals("page", driver.findElement(By.cssSelector(".topnav a[href='/console#/access']"))
+                .getDomAttribute("aria-current"));
+        wait(WAIT).until(ExpectedConditions.presenceOfElementLocated(
+                By.cssSelector("#tenant-list tr[data-tenant='default']")));
+        WebElement own = wait(WAIT).until(ExpectedConditions.presenceOfElementLocated(
+                By.cssSelector("#key-list tr[data-key-id='" + adminKeyId + "']")));
+        assertTrue(own.getText().contains("signed in with this key"), own.getText());
+
+        // A bad id: the server's own message at the field, nothing created.
+        WebElement tenantForm = driver.findElement(By.id("tenant-form"));
+        assertTrue(tenantForm.getText().contains("lowercase letters, digits and “-”"), "the id rules are shown");
+        type(tenantForm, "id", "Bad_Tenant");
+        tenantForm.findElement(By.id("tenant-submit")).click();
+        WebElement error = wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(
+                By.cssSelector("#tenant-form [data-field='id'] .field-error")));
+        assertTrue(error.getText().contains("tenant 'Bad_Tenant' is invalid"), error.getText());
+        assertEquals("true", tenantForm.findElement(By.name("id")).getDomAttribute("aria-invalid"));
+        assertEquals(driver.switchTo().activeElement(), tenantForm.findElement(By.name("id")), "the field has focus");
+        assertFalse(driver.findElement(By.id("banner")).isDisplayed(), "a field's error is not a banner");
+        assertFalse(http.get("/tenants").body().contains("Bad_Tenant"));
+        screenshots("access-invalid-tenant");
+
+        // One that exists: an error naming no field is said next to the form.
+        type(tenantForm, "id", "default");
+        tenantForm.findElement(By.id("tenant-submit")).click();
+        WebElement taken = wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(
+                By.cssSelector("#tenant-form .form-error")));
+        assertTrue(taken.getText().contains("a tenant named 'default' already exists"), taken.getText());
+        assertTrue(error.getText().isEmpty(), "the earlier field error is cleared");
+        assertFalse(driver.findElement(By.id("banner")).isDisplayed());
+
+        type(tenantForm, "id", "acme");
+        tenantForm.findElement(By.id("tenant-submit")).click();
+        wait(WAIT).until(ExpectedConditions.urlMatches("/console#/access/acme$"));
+        wait(WAIT).until(ExpectedConditions.textToBe(By.cssSelector("#keys h2"), "Keys of acme"));
+        assertTrue(driver.findElement(By.id("banner")).getText().contains("Created tenant acme"));
+        wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(By.id("no-keys")));
+        assertEquals("true", driver.findElement(By.cssSelector("#tenant-list tr[data-tenant='acme'] a"))
+                .getDomAttribute("aria-current"));
+
+        // A key for it: the secret once, in a read-only field with a copy button and a warning.
+        WebElement keyForm = driver.findElement(By.id("key-form"));
+        type(keyForm, "name", "ci");
+        new Select(keyForm.findElement(By.name("role"))).selectByValue("tenant");
+        keyForm.findElement(By.id("key-submit")).click();
+        WebElement secret = wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(By.id("new-key-secret")));
+        acmeKey = secret.getDomProperty("value");
+        assertTrue(acmeKey.startsWith("gk_"), acmeKey);
+        assertEquals("true", secret.getDomProperty("readOnly"), "read-only");
+        assertEquals(secret, driver.switchTo().activeElement(), "the key has focus, selected to copy");
+        assertTrue(driver.findElement(By.id("new-key-note")).getText().contains("you will not see it again"),
+                driver.findElement(By.id("new-key-note")).getText());
+        WebElement copy = driver.findElement(By.cssSelector("#new-key button.copy"));
+        copy.click();
+        wait(WAIT).until(d -> !copy.getText().equals("Copy"));
+        assertEquals("Copied", copy.getText());
+        JsonNode whoami = new ServerHarness(server.port(), acmeKey).get("/whoami").json();
+        assertEquals("acme", whoami.get("tenant").asText(), "the key shown is the key made");
+        assertEquals("tenant", whoami.get("role").asText());
+        String keyId = whoami.get("keyId").asText();
+        WebElement row = wait(WAIT).until(ExpectedConditions.presenceOfElementLocated(
+                By.cssSelector("#key-list tr[data-key-id='" + keyId + "']")));
+        assertTrue(row.getText().contains("ci") && row.getText().contains("active"), row.getText());
+        assertFalse(driver.findElement(By.id("no-keys")).isDisplayed());
+        screenshots("access-new-key");
+
+        // Reloaded, the page has the key's listing and nothing of its secret, in the page or in the tab's storage.
+        driver.navigate().refresh();
+        wait(WAIT).until(ExpectedConditions.presenceOfElementLocated(
+                By.cssSelector("#key-list tr[data-key-id='" + keyId + "']")));
+        assertTrue(driver.findElements(By.id("new-key-secret")).isEmpty());
+        assertFalse(driver.getPageSource().contains(acmeKey), "the secret is not on the page again");
+        assertEquals(false, js("return JSON.stringify(sessionStorage).includes(arguments[0])"
+                + " || JSON.stringify(localStorage).includes(arguments[0]);", acmeKey));
+    }
+
+    @Test
+    @Order(13)
+    void aTenantKeySeesItselfAndItsOwnTenantsKeysOnly() {
+        open("/console#/access");
+        wait(WAIT).until(ExpectedConditions.elementToBeClickable(By.id("sign-out"))).click();
+        signIn(acmeKey);
+        wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(By.id("whoami")));
+        assertEquals("acme", driver.findElement(By.id("whoami-tenant")).getText());
+        assertEquals("tenant", driver.findElement(By.id("whoami-role")).getText());
+        assertEquals("ci", driver.findElement(By.id("whoami-name")).getText());
+        assertEquals("acme · tenant (ci)", driver.findElement(By.id("identity")).getText());
+        wait(WAIT).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#key-list tbody tr")));
+        assertTrue(driver.findElements(By.id("tenants")).isEmpty(), "no tenants list for a tenant key");
+        assertTrue(driver.findElements(By.cssSelector("#key-form [name='role']")).isEmpty(), "no role to choose");
+        assertEquals("Keys of acme", driver.findElement(By.cssSelector("#keys h2")).getText());
+        List<WebElement> rows = driver.findElements(By.cssSelector("#key-list tbody tr"));
+        assertEquals(1, rows.size(), "acme's one key, nothing of default's");
+        assertTrue(rows.get(0).getText().contains("signed in with this key"), rows.get(0).getText());
+
+        // Another tenant's keys are not for it: the page shows its own whatever the address names.
+        open("/console#/access/default");
+        wait(WAIT).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#key-list tbody tr")));
+        assertEquals("Keys of acme", driver.findElement(By.cssSelector("#keys h2")).getText());
+        screenshots("access-tenant");
+    }
+
+    @Test
+    @Order(14)
+    void revokingAKeyAsksFirstShowsItRevokedAndRevokingOnesOwnKeySignsOut() {
+        ServerHarness asAcme = new ServerHarness(server.port(), acmeKey);
+        open("/console#/access");
+        WebElement keyForm = wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(By.id("key-form")));
+        type(keyForm, "name", "spare");
+        keyForm.findElement(By.id("key-submit")).click();
+        String spare = wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(By.id("new-key-secret")))
+                .getDomProperty("value");
+        String spareId = new ServerHarness(server.port(), spare).get("/whoami").json().get("keyId").asText();
+        driver.findElement(By.id("new-key-done")).click();
+        assertTrue(driver.findElements(By.id("new-key-secret")).isEmpty(), "put away once saved");
+        assertEquals(keyForm.findElement(By.name("name")), driver.switchTo().activeElement());
+        assertEquals("", keyForm.findElement(By.className("submit-status")).getText(), "nothing left to copy");
+
+        By revokeSpare = By.cssSelector("#key-list tr[data-key-id='" + spareId + "'] button[data-revoke]");
+        wait(WAIT).until(ExpectedConditions.elementToBeClickable(revokeSpare)).click();
+        WebElement dialog = wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(By.id("confirm-dialog")));
+        assertTrue(dialog.getText().contains("Revoke key “spare” (" + spareId + ")?"), dialog.getText());
+        assertFalse(dialog.getText().contains("signs you out"), dialog.getText());
+        driver.findElement(By.id("confirm-cancel")).click();
+        wait(WAIT).until(ExpectedConditions.invisibilityOf(dialog));
+        assertEquals(200, new ServerHarness(server.port(), spare).get("/whoami").status(), "cancelled: still valid");
+
+        driver.findElement(revokeSpare).click();
+        wait(WAIT).until(ExpectedConditions.visibilityOf(dialog));
+        driver.findElement(By.id("confirm-ok")).click();
+        WebElement message = wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(By.id("keys-message")));
+        assertTrue(message.getText().contains("Revoked key “spare”"), message.getText());
+        WebElement row = driver.findElement(By.cssSelector("#key-list tr[data-key-id='" + spareId + "']"));
+        assertTrue(row.findElement(By.className("key-status")).getText().contains("revoked"), row.getText());
+        assertTrue(row.findElements(By.cssSelector("button[data-revoke]")).isEmpty(), "nothing more to revoke");
+        assertEquals(401, new ServerHarness(server.port(), spare).get("/whoami").status());
+        assertFalse(http.get("/tenants/acme/keys").json().get("items").get(1).get("revokedAt").isNull());
+        screenshots("access-revoked");
+
+        // The key the console is signed in with: the dialog says so, and the console signs out once it is revoked.
+        String ownId = asAcme.get("/whoami").json().get("keyId").asText();
+        driver.findElement(By.cssSelector("#key-list tr[data-key-id='" + ownId + "'] button[data-revoke]")).click();
+        wait(WAIT).until(ExpectedConditions.visibilityOf(dialog));
+        assertTrue(dialog.getText().contains("signs you out"), dialog.getText());
+        driver.findElement(By.id("confirm-ok")).click();
+        WebElement notice = wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(By.id("signin-message")));
+        assertTrue(notice.getText().contains("You revoked the key you were signed in with"), notice.getText());
+        assertEquals(null, js("return sessionStorage.getItem('granda.apiKey');"));
+        assertEquals(401, asAcme.get("/whoami").status());
+        signIn(ServerHarness.ADMIN_KEY);
+    }
+
+    @Test
+    @Order(15)
+    void anAdminChoosesATenantToSeeItsKeysAndCannotRevokeTheLastAdminKey() {
+        open("/console#/access");
+        WebElement acme = wait(WAIT).until(ExpectedConditions.elementToBeClickable(
+                By.cssSelector("#tenant-list tr[data-tenant='acme'] a.fn-link")));
+        acme.click();
+        wait(WAIT).until(ExpectedConditions.textToBe(By.cssSelector("#keys h2"), "Keys of acme"));
+        wait(WAIT).until(ExpectedConditions.numberOfElementsToBe(By.cssSelector("#key-list tbody tr"), 2));
+        for (WebElement row : driver.findElements(By.cssSelector("#key-list tbody tr"))) {
+            assertTrue(row.findElement(By.className("key-status")).getText().contains("revoked"), row.getText());
+        }
+
+        driver.findElement(By.cssSelector("#tenant-list tr[data-tenant='default'] a.fn-link")).click();
+        wait(WAIT).until(ExpectedConditions.textToBe(By.cssSelector("#keys h2"), "Keys of default"));
+        String adminKeyId = http.get("/whoami").json().get("keyId").asText();
+        wait(WAIT).until(ExpectedConditions.elementToBeClickable(
+                By.cssSelector("#key-list tr[data-key-id='" + adminKeyId + "'] button[data-revoke]"))).click();
+        WebElement dialog = wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(By.id("confirm-dialog")));
+        driver.findElement(By.id("confirm-ok")).click();
+        WebElement error = wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(By.id("keys-error")));
+        assertTrue(error.getText().contains("is the last valid admin key"), error.getText());
+        assertFalse(dialog.isDisplayed());
+        assertTrue(driver.findElement(By.id("sign-out")).isDisplayed(), "still signed in");
+        assertEquals(200, http.get("/whoami").status());
+        screenshots("access-admin");
+    }
+
     // -----------------------------------------------------------------------------------------------------------
 
     private static void open(String pathAndFragment) {
@@ -517,8 +714,8 @@ class ConsoleBrowserTest {
         return new WebDriverWait(driver, timeout);
     }
 
-    private static Object js(String script) {
-        return ((JavascriptExecutor) driver).executeScript(script);
+    private static Object js(String script, Object... args) {
+        return ((JavascriptExecutor) driver).executeScript(script, args);
     }
 
     /** Puts code in an editor as a paste would (typing would go through the editor's auto-indent). */

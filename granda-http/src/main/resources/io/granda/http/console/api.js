@@ -100,6 +100,12 @@ export const api = {
     + (granularity ? `&granularity=${granularity}` : ''), opts),
   allUsage: (since, opts) => get(`/usage?since=${enc(since)}`, opts),
   logs: (name, opts) => get(`/functions/${enc(name)}/logs`, opts),
+  tenants: (opts) => get('/tenants', opts),
+  createTenant: async (id) => (await send('POST', '/tenants', { json: { id } })).body,
+  keys: (tenant, opts) => get(`/tenants/${enc(tenant)}/keys`, opts),
+  /** The answer carries the key itself (`key`): the only time Granda ever shows it. */
+  createKey: async (tenant, spec) => (await send('POST', `/tenants/${enc(tenant)}/keys`, { json: spec })).body,
+  revokeKey: (keyId) => send('DELETE', `/keys/${enc(keyId)}`),
 };
 
 /**

@@ -1,5 +1,6 @@
-// The console: a list of functions (#/), a page to create one (#/new) and a page per function (#/fn/<name>), all
-// over Granda's HTTP API (docs/http-api.md, docs/console.md). Plain ES modules, no build step, nothing from elsewhere.
+// The console: a list of functions (#/), a page to create one (#/new), a page per function (#/fn/<name>) and the
+// API keys and tenants (#/access, #/access/<tenant>), all over Granda's HTTP API (docs/http-api.md, docs/console.md).
+// Plain ES modules, no build step, nothing from elsewhere.
 
 import {
   h, append, clear, timeEl, clockTime, formatMs, formatGbSeconds, formatCount, copyButton, urlBox, spinner,
@@ -46,7 +47,10 @@ function clearErrors(form) {
   form.querySelectorAll('[aria-invalid]').forEach((e) => e.removeAttribute('aria-invalid'));
 }
 
-/** Shows an API error next to the field it names (its `field`), else in the banner. */
+/**
+ * Shows an API error next to the field it names (its `field`), else in the form's own `.form-error` when it has one
+ * (next to the form), else in the banner.
+ */
 function showError(form, err) {
   if (isUnauthorized(err)) return; // the sign-in page says it
   const name = err instanceof ApiError ? err.field : null;
@@ -64,7 +68,14 @@ function showError(form, err) {
     field.scrollIntoView({ block: 'center', behavior: 'smooth' });
     return;
   }
-  showBanner(describe(err) + (name ? ` (field “${name}”)` : ''));
+  const text = describe(err) + (name ? ` (field “${name}”)` : '');
+  const box = form ? form.querySelector('.form-error') : null;
+  if (box) {
+    box.textContent = text;
+    box.hidden = false;
+    return;
+  }
+  showBanner(text);
 }
 
 window.addEventListener('error', (e) => showBanner(describe(e.error || e.message)));
@@ -889,6 +900,268 @@ async function editForm(fn) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// #/access, #/access/<tenant>  who the key is, a tenant's API keys and (admin keys) the tenants
+
+async function accessView(chosen) {
+  document.title = 'Access · Granda';
+  const admin = me.role === 'admin';
+  // A tenant key manages its own tenant's keys only; an admin key the tenant chosen in the list (its own at first).
+  const tenant = admin && chosen ? chosen : me.tenant;
+  main.append(h('div', { class: 'page-head' },
+    h('div', {}, h('h1', {}, 'Access'),
+      h('p', { class: 'muted' }, admin
+        ? 'Who you are signed in as, the tenants, and the API keys of each.'
+        : 'Who you are signed in as, and your tenant’s API keys.'))),
+    whoamiCard());
+  let tenants = null;
+  if (admin) {
+    tenants = tenantsCard(tenant);
+    main.append(tenants.element);
+  }
+  const keys = keysCard(tenant, admin);
+  main.append(keys.element);
+  await Promise.all([tenants && tenants.reload(), keys.reload()]);
+}
+
+function whoamiCard() {
+  const keyed = me.apiKeysRequired;
+  return card('Signed in as', { id: 'whoami' },
+    h('dl', { class: 'totals facts' },
+      h('div', {}, h('dt', {}, 'Tenant'), h('dd', { id: 'whoami-tenant' }, me.tenant)),
+      h('div', {}, h('dt', {}, 'Role'), h('dd', { id: 'whoami-role' }, me.role)),
+      h('div', {}, h('dt', {}, 'Key name'), h('dd', { id: 'whoami-name' }, me.name || (keyed ? '(none)' : '—'))),
+      h('div', {}, h('dt', {}, 'Key id'), h('dd', { id: 'whoami-key', class: 'mono' }, me.keyId || '—'))),
+    keyed ? null : h('p', { class: 'muted small' }, 'This server needs no API key: everyone acts as an admin.'));
+}
+
+/** The tenants (admin keys only): each leads to its keys; and a form to create one. */
+function tenantsCard(chosen) {
+  const tbody = h('tbody', {});
+  const element = card('Tenants', { id: 'tenants' },
+    h('div', { class: 'table-wrap' }, h('table', { class: 'table responsive', id: 'tenant-list' },
+      h('caption', { class: 'offscreen' }, 'Tenants; choose one to manage its keys'),
+      h('thead', {}, h('tr', {}, h('th', {}, 'Tenant'), h('th', {}, 'Created'), h('th', {}, 'Keys'))),
+      tbody)),
+    h('h3', { class: 'sub' }, 'Create a tenant'),
+    createTenantForm());
+  const reload = async () => {
+    const list = await api.tenants({ signal: view.signal });
+    append(clear(tbody), list.items.map((t) => {
+      const href = `#/access/${encodeURIComponent(t.id)}`;
+      const current = t.id === chosen;
+      return h('tr', { dataset: { tenant: t.id }, class: current ? 'current' : null },
+        h('td', { 'data-label': 'Tenant', class: 'name' },
+          h('a', { href, class: 'fn-link', 'aria-current': current ? 'true' : null }, t.id)),
+        h('td', { 'data-label': 'Created' }, timeEl(t.createdAt)),
+        h('td', { 'data-label': 'Keys' }, current
+          ? h('span', { class: 'badge' }, 'shown below')
+          : h('a', { href, class: 'button small', 'aria-label': `Manage the keys of ${t.id}` }, 'Manage keys')));
+    }));
+  };
+  return { element, reload };
+}
+
+function createTenantForm() {
+  const form = h('form', { id: 'tenant-form', class: 'form', novalidate: true });
+  const submit = submitRow('Create tenant', 'tenant-submit');
+  form.append(h('div', { class: 'grid' },
+    field('id', 'Tenant id', input({ placeholder: 'acme', autocapitalize: 'off', 'data-1p-ignore': true }), {
+      hint: 'Like a function name: 1 to 63 lowercase letters, digits and “-”, starting with a letter and not '
+        + 'ending with “-”. It cannot be changed.',
+    })), submit.row, formError());
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(form);
+    hideBanner();
+    busy(submit, 'Creating…');
+    try {
+      const t = await api.createTenant(valueOf(form, 'id').trim());
+      flash = { message: `Created tenant ${t.id}. It has no keys yet: create one below.`, kind: 'info' };
+      location.hash = `#/access/${encodeURIComponent(t.id)}`;
+    } catch (err) {
+      idle(submit);
+      showError(form, err);
+    }
+  });
+  return form;
+}
+
+/** Where a form's errors that name none of its fields go: next to the form rather than in the banner. */
+function formError() {
+  return h('p', { class: 'field-error form-error', role: 'alert', hidden: true });
+}
+
+/** A tenant's keys: revoked ones too, each live one with "Revoke"; a form to create one, whose secret shows once. */
+function keysCard(tenant, admin) {
+  const tbody = h('tbody', {});
+  const empty = h('p', { class: 'muted empty-row', id: 'no-keys', hidden: true }, 'No keys yet: create one below.');
+  const message = h('p', { class: 'status-text', id: 'keys-message', role: 'status', tabindex: -1 });
+  const error = h('p', { class: 'field-error', id: 'keys-error', role: 'alert', hidden: true });
+  const issued = h('div', { id: 'new-key-box' });
+  const reload = async () => {
+    let list;
+    try {
+      list = await api.keys(tenant, { signal: view.signal });
+    } catch (err) {
+      if (!(err instanceof ApiError) || isUnauthorized(err)) throw err;
+      // No such tenant (404), or another tenant's (403): said in the card, the rest of the page stands.
+      showKeysError(err);
+      return;
+    }
+    append(clear(tbody), list.items.map(keyRow));
+    empty.hidden = list.items.length > 0;
+  };
+  const showKeysError = (err) => {
+    error.textContent = describe(err);
+    error.hidden = false;
+  };
+  const keyRow = (k) => {
+    const own = k.keyId === me.keyId;
+    const revoke = k.revokedAt ? null : h('button', {
+      type: 'button', class: 'button small danger', dataset: { revoke: k.keyId },
+      'aria-label': `Revoke ${keyLabel(k)}`,
+    }, 'Revoke');
+    if (revoke) revoke.addEventListener('click', () => revokeKey(k, revoke));
+    return h('tr', { dataset: { keyId: k.keyId }, class: k.revokedAt ? 'revoked' : null },
+      h('td', { 'data-label': 'Name', class: 'name' },
+        h('span', { class: 'key-name' }, k.name || h('span', { class: 'muted' }, '(no name)')),
+        own ? h('span', { class: 'badge own-key' }, 'signed in with this key') : null),
+      h('td', { 'data-label': 'Key id', class: 'mono small id-cell' }, k.keyId),
+      h('td', { 'data-label': 'Role' }, k.role),
+      h('td', { 'data-label': 'Created' }, timeEl(k.createdAt)),
+      h('td', { 'data-label': 'Status', class: 'key-status' }, keyStatus(k)),
+      h('td', { 'data-label': 'Revoke', class: 'key-action' }, revoke || h('span', { class: 'muted' }, '—')));
+  };
+  const revokeKey = async (k, button) => {
+    const own = k.keyId === me.keyId;
+    const ok = await confirmDialog(`Revoke ${keyLabel(k)}?`,
+      'Whatever uses it is refused from its next request on, and a revoked key cannot be brought back.'
+      + (own ? ' It is the key you are signed in with: the console signs you out.' : ''), 'Revoke key');
+    if (!ok) return;
+    error.hidden = true;
+    message.textContent = '';
+    button.disabled = true;
+    try {
+      await api.revokeKey(k.keyId);
+    } catch (err) {
+      button.disabled = false;
+      if (isUnauthorized(err)) return; // the sign-in page says it
+      showKeysError(err);
+      button.focus();
+      return;
+    }
+    if (own) {
+      toSignIn(`You revoked the key you were signed in with (${k.keyId}). Sign in with another key.`, 'info');
+      return;
+    }
+    try {
+      await reload();
+    } catch (err) {
+      if (err.name === 'AbortError' || isUnauthorized(err)) return;
+      showKeysError(err);
+    }
+    message.textContent = `Revoked ${keyLabel(k)}.`;
+    message.focus();
+  };
+  const element = card(`Keys of ${tenant}`, { id: 'keys', dataset: { tenant } },
+    message, error,
+    h('div', { class: 'table-wrap' }, h('table', { class: 'table responsive', id: 'key-list' },
+      h('caption', { class: 'offscreen' }, `API keys of ${tenant}`),
+      h('thead', {}, h('tr', {}, h('th', {}, 'Name'), h('th', {}, 'Key id'), h('th', {}, 'Role'),
+        h('th', {}, 'Created'), h('th', {}, 'Status'), h('th', {}, h('span', { class: 'offscreen' }, 'Revoke')))),
+      tbody)),
+    empty,
+    h('h3', { class: 'sub' }, 'Create a key'),
+    createKeyForm(tenant, admin, issued, reload),
+    issued);
+  return { element, reload };
+}
+
+function keyLabel(k) {
+  return k.name ? `key “${k.name}” (${k.keyId})` : `key ${k.keyId}`;
+}
+
+/** Active, revoked (when), and when it expires if it does (`expiresAt`, which a server may leave out). */
+function keyStatus(k) {
+  if (k.revokedAt) return [h('span', { class: 'pill error' }, 'revoked'), ' ', timeEl(k.revokedAt)];
+  if (!k.expiresAt) return h('span', { class: 'pill ok' }, 'active');
+  const at = Date.parse(k.expiresAt);
+  const past = !Number.isNaN(at) && at <= Date.now();
+  const when = Number.isNaN(at) ? k.expiresAt
+    : new Date(at).toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+  return [h('span', { class: `pill ${past ? 'error' : 'ok'}` }, past ? 'expired' : 'active'), ' ',
+    h('span', { class: 'muted small key-expiry' }, past ? '' : 'expires ',
+      h('time', { datetime: k.expiresAt, title: Number.isNaN(at) ? null : new Date(at).toLocaleString() }, when))];
+}
+
+function createKeyForm(tenant, admin, issued, onCreated) {
+  const form = h('form', { id: 'key-form', class: 'form', novalidate: true });
+  const submit = submitRow('Create key', 'key-submit');
+  const fields = [field('name', 'Name', input({ placeholder: 'ci', maxlength: 100, 'data-1p-ignore': true }),
+    { hint: 'A label to tell keys apart, such as where the key is used (at most 100 characters).' })];
+  if (admin) {
+    fields.push(field('role', 'Role', select([
+      ['tenant', `tenant: ${tenant}’s functions and keys`],
+      ['admin', 'admin: every tenant, its functions and keys'],
+    ], 'tenant'), { hint: 'An admin key can do everything; give it sparingly.' }));
+  }
+  form.append(h('div', { class: 'grid' }, fields), submit.row, formError());
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(form);
+    hideBanner();
+    clear(issued);
+    const spec = { name: valueOf(form, 'name').trim() };
+    if (admin) spec.role = valueOf(form, 'role');
+    busy(submit, 'Creating…');
+    try {
+      const key = await api.createKey(tenant, spec);
+      form.reset();
+      idle(submit, 'Key created: copy it now, it is shown only once.');
+      const panel = newKeyPanel(key, () => {
+        clear(issued);
+        idle(submit);
+        form.elements.namedItem('name').focus();
+      });
+      issued.append(panel.element);
+      panel.secret.focus();
+      panel.secret.select();
+      onCreated().catch((err) => {
+        if (err.name !== 'AbortError') showBanner(describe(err));
+      });
+    } catch (err) {
+      idle(submit);
+      showError(form, err);
+    }
+  });
+  return form;
+}
+
+/**
+ * The new key, once: Granda keeps only its hash, and the console keeps it nowhere (not in the page's state, not in
+ * storage), so leaving or reloading the page loses it for good.
+ */
+function newKeyPanel(key, onDone) {
+  const secret = h('input', {
+    type: 'text', id: 'new-key-secret', class: 'mono secret', readonly: true, value: key.key,
+    spellcheck: 'false', autocomplete: 'off', autocapitalize: 'off', 'aria-describedby': 'new-key-note',
+  });
+  const done = h('button', { type: 'button', class: 'button', id: 'new-key-done' }, 'I have saved it');
+  done.addEventListener('click', onDone);
+  const element = h('section', { class: 'new-key', id: 'new-key', 'aria-labelledby': 'new-key-title' },
+    h('h3', { id: 'new-key-title' }, h('span', { class: 'check', 'aria-hidden': 'true' }, '✓'),
+      ` New ${key.role} key for ${key.tenant}`),
+    h('p', { id: 'new-key-note', class: 'new-key-note' },
+      h('strong', {}, 'Copy it now: you will not see it again. '),
+      'Granda keeps only a hash of it. If it is lost, create another key and revoke this one.'),
+    h('div', { class: 'field' },
+      h('label', { for: secret.id }, `API key ${key.name ? `“${key.name}” ` : ''}(${key.keyId})`),
+      h('div', { class: 'secret-box' }, secret, copyButton(() => secret.value, 'Copy'))),
+    h('div', { class: 'actions' }, done));
+  return { element, secret };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // The router, and what shows when a view fails
 
 function notFoundView() {
@@ -905,9 +1178,16 @@ function failedView(err) {
       h('a', { class: 'button', href: '#/' }, 'All functions'))));
 }
 
+/** The top bar's entry a page belongs to: 'new', 'access' or 'functions' (the list and each function's page). */
+function section(hash) {
+  if (hash.startsWith('#/new')) return 'new';
+  if (hash.startsWith('#/access')) return 'access';
+  return 'functions';
+}
+
 function markNav(hash) {
   document.querySelectorAll('.topnav a').forEach((a) => {
-    const active = a.getAttribute('href') === '/console#/new' ? hash.startsWith('#/new') : !hash.startsWith('#/new');
+    const active = section(a.getAttribute('href').replace(/^\/console/, '')) === section(hash);
     if (active) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   });
@@ -936,6 +1216,7 @@ async function route() {
     if (hash === '#/' || hash === '#') await listView();
     else if ((m = /^#\/new(?:\?(.*))?$/.exec(hash))) await newView(new URLSearchParams(m[1] || ''));
     else if ((m = /^#\/fn\/([^/?#]+)$/.exec(hash))) await functionView(decodeURIComponent(m[1]));
+    else if ((m = /^#\/access(?:\/([^/?#]+))?$/.exec(hash))) await accessView(m[1] ? decodeURIComponent(m[1]) : null);
     else notFoundView();
   } catch (err) {
     if (err && err.name === 'AbortError') return;
