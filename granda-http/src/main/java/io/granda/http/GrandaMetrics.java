@@ -4,6 +4,11 @@ import io.granda.core.Billing;
 import io.granda.core.BuildInfo;
 import io.granda.core.Granda;
 import io.granda.core.InvocationRecord;
+import io.granda.core.async.AsyncEvent;
+import io.granda.core.async.AsyncEventListener;
+import io.granda.core.async.EventBacklog;
+import io.granda.core.async.EventStatus;
+import io.granda.core.async.GrandaEvents;
 import io.granda.core.spi.PlatformListener;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -23,21 +28,26 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Granda's metrics for Micrometer: what was called, how long it took, what it billed, the instances and queue, the
- * builds, and the JVM. Listens to the platform ({@link PlatformListener}) and binds to any number of registries
- * ({@link MeterBinder}); {@code docs/metrics.md} lists every meter as Prometheus shows it.
+ * builds, asynchronous events, and the JVM. Listens to the platform ({@link PlatformListener}) and to the event engine
+ * ({@link AsyncEventListener}), and binds to any number of registries ({@link MeterBinder}); {@code docs/metrics.md}
+ * lists every meter as Prometheus shows it.
  *
  * <pre>{@code
  * GrandaMetrics metrics = new GrandaMetrics();
  * metrics.bindTo(registry);                                  // before traffic, so that timers see every call
  * Granda granda = Granda.builder().listener(metrics)...build();
  * metrics.watch(granda);                                      // instances and queue gauges
+ * GrandaEvents events = GrandaEvents.builder(granda, store).listener(metrics).start();
+ * metrics.watch(events);                                      // event queue gauges
  * ...
  * metrics.close();                                            // stops the GC listener
  * }</pre>
@@ -52,7 +62,7 @@ import java.util.concurrent.atomic.LongAdder;
  * their last values until restart, and a new function of the same name continues them. Every series is bounded by
  * the number of functions times the (fixed) outcomes, never by calls. Thread-safe.
  */
-public final class GrandaMetrics implements PlatformListener, MeterBinder, AutoCloseable {
+public final class GrandaMetrics implements PlatformListener, AsyncEventListener, MeterBinder, AutoCloseable {
 
     /** Bucket bounds of call-time histograms: 1 ms .. 60 s. */
     public static final List<Duration> CALL_BUCKETS = List.of(ms(1), ms(2), ms(5), ms(10), ms(25), ms(50), ms(100),
@@ -65,13 +75,27 @@ public final class GrandaMetrics implements PlatformListener, MeterBinder, AutoC
     static final String FUNCTION = "function";
     static final String OUTCOME = "outcome";
     static final String COLD = "cold";
+    static final String STATUS = "status";
+    static final String REASON = "reason";
+    static final String RESULT = "result";
+    /**
+     * How long the event queue gauges show one reading of the store: well under a scrape interval (15 s is usual), and
+     * long enough that the five gauges of one scrape, and scrapers arriving together, share one reading.
+     */
+    static final Duration EVENT_GAUGE_TTL = Duration.ofSeconds(2);
 
     private final boolean jvmMetrics;
     private final List<Binding> bindings = new CopyOnWriteArrayList<>();
     private final Map<FunctionKey, FunctionTotals> functions = new ConcurrentHashMap<>();
     private final Map<CallKey, LongAdder> calls = new ConcurrentHashMap<>();
     private final Map<BuildKey, LongAdder> builds = new ConcurrentHashMap<>();
+    private final Map<EventCounterKey, LongAdder> eventCounters = new ConcurrentHashMap<>();
+    /** Functions whose event counters exist, zeros included. */
+    private final Set<FunctionKey> eventFunctions = ConcurrentHashMap.newKeySet();
     private volatile Granda granda;
+    /** Guards setting {@link #backlog} once. */
+    private final ReentrantLock lock = new ReentrantLock();
+    private volatile CachedBacklog backlog;
 
     /** Granda's meters and the JVM's (memory, GC, threads, class loading, CPU, uptime). */
     public GrandaMetrics() {
@@ -83,6 +107,11 @@ public final class GrandaMetrics implements PlatformListener, MeterBinder, AutoC
      */
     public GrandaMetrics(boolean jvmMetrics) {
         this.jvmMetrics = jvmMetrics;
+        // Both results from the start, so that a rate of failed callbacks has a series before the first failure.
+        for (String result : List.of("delivered", "failed")) {
+            eventCounters.computeIfAbsent(new EventCounterKey(EventMeter.CALLBACKS, Tags.of(RESULT, result)),
+                    this::newEventCounter);
+        }
     }
 
     /**
@@ -104,6 +133,32 @@ public final class GrandaMetrics implements PlatformListener, MeterBinder, AutoC
         return this;
     }
 
+    /**
+     * Adds the gauges of the event queue: events by status and the wait of the most overdue one, read from the
+     * event store at most once per {@link #EVENT_GAUGE_TTL}. Call once, with the event engine built with this as a
+     * listener (for the event counters).
+     *
+     * @param events the event engine
+     * @return this
+     */
+    public GrandaMetrics watch(GrandaEvents events) {
+        Objects.requireNonNull(events, "events");
+        CachedBacklog b = new CachedBacklog(events::backlog, events.clock(), EVENT_GAUGE_TTL);
+        lock.lock();
+        try {
+            if (backlog != null) {
+                throw new IllegalStateException("already watching an event engine");
+            }
+            backlog = b;
+        } finally {
+            lock.unlock();
+        }
+        for (Binding binding : bindings) {
+            binding.registerEventGauges(b);
+        }
+        return this;
+    }
+
     @Override
     public void bindTo(MeterRegistry registry) {
         Objects.requireNonNull(registry, "registry");
@@ -118,9 +173,14 @@ public final class GrandaMetrics implements PlatformListener, MeterBinder, AutoC
         functions.forEach(b::registerFunction);
         calls.forEach(b::registerCalls);
         builds.forEach(b::registerBuilds);
+        eventCounters.forEach(b::registerEventCounter);
         Granda g = granda;
         if (g != null) {
             b.registerGauges(g);
+        }
+        CachedBacklog events = backlog;
+        if (events != null) {
+            b.registerEventGauges(events);
         }
         if (jvmMetrics) {
             b.bindJvm();
@@ -155,6 +215,53 @@ public final class GrandaMetrics implements PlatformListener, MeterBinder, AutoC
         }
     }
 
+    @Override
+    public void attemptEnded(AsyncEvent event, AttemptOutcome outcome) {
+        FunctionKey fk = eventFunction(event);
+        countEvent(new EventCounterKey(EventMeter.ATTEMPTS, fk.tags().and(OUTCOME, outcome.label())));
+    }
+
+    @Override
+    public void eventDead(AsyncEvent event, DeadReason reason) {
+        FunctionKey fk = eventFunction(event);
+        countEvent(new EventCounterKey(EventMeter.DEAD, fk.tags().and(REASON, reason.label())));
+    }
+
+    @Override
+    public void callbackEnded(AsyncEvent event, boolean delivered, String outcome) {
+        countEvent(new EventCounterKey(EventMeter.CALLBACKS, Tags.of(RESULT, delivered ? "delivered" : "failed")));
+    }
+
+    @Override
+    public void scheduleFired(AsyncEvent event) {
+        FunctionKey fk = new FunctionKey(event.tenant(), event.functionName());
+        countEvent(new EventCounterKey(EventMeter.FIRINGS, fk.tags()));
+    }
+
+    /**
+     * The event's function, whose attempt and dead-event series are all made (at zero) the first time it is seen:
+     * Prometheus' {@code increase()} misses the first increment of a series that appears with it, and the first dead
+     * event is the one an alert must not miss. Bounded: functions times the fixed outcomes and reasons.
+     */
+    private FunctionKey eventFunction(AsyncEvent event) {
+        FunctionKey fk = new FunctionKey(event.tenant(), event.functionName());
+        if (eventFunctions.add(fk)) {
+            for (AttemptOutcome o : AttemptOutcome.values()) {
+                eventCounters.computeIfAbsent(new EventCounterKey(EventMeter.ATTEMPTS, fk.tags().and(OUTCOME,
+                        o.label())), this::newEventCounter);
+            }
+            for (DeadReason r : DeadReason.values()) {
+                eventCounters.computeIfAbsent(new EventCounterKey(EventMeter.DEAD, fk.tags().and(REASON, r.label())),
+                        this::newEventCounter);
+            }
+        }
+        return fk;
+    }
+
+    private void countEvent(EventCounterKey key) {
+        eventCounters.computeIfAbsent(key, this::newEventCounter).increment();
+    }
+
     /** Stops the JVM's GC listeners. The registries and their meters stay; their owner closes them. */
     @Override
     public void close() {
@@ -187,6 +294,14 @@ public final class GrandaMetrics implements PlatformListener, MeterBinder, AutoC
         return n;
     }
 
+    private LongAdder newEventCounter(EventCounterKey key) {
+        LongAdder n = new LongAdder();
+        for (Binding b : bindings) {
+            b.registerEventCounter(key, n);
+        }
+        return n;
+    }
+
     private static Duration ms(long millis) {
         return Duration.ofMillis(millis);
     }
@@ -201,6 +316,25 @@ public final class GrandaMetrics implements PlatformListener, MeterBinder, AutoC
         Tags tags() {
             return function.tags().and(OUTCOME, outcome, COLD, Boolean.toString(cold));
         }
+    }
+
+    /** The event counters: each name with its fixed tag keys. */
+    private enum EventMeter {
+        ATTEMPTS("granda.event.attempts", "Ended attempts of asynchronous events, by function and outcome"),
+        DEAD("granda.events.dead", "Events that became dead (retries used up, too old, function deleted), by reason"),
+        CALLBACKS("granda.event.callbacks", "Callbacks of final events, by result, after their retries"),
+        FIRINGS("granda.schedule.firings", "Schedule firings that stored an event, by function");
+
+        final String meterName;
+        final String description;
+
+        EventMeter(String meterName, String description) {
+            this.meterName = meterName;
+            this.description = description;
+        }
+    }
+
+    private record EventCounterKey(EventMeter meter, Tags tags) {
     }
 
     private record BuildKey(String runtime, String status) {
@@ -251,7 +385,11 @@ public final class GrandaMetrics implements PlatformListener, MeterBinder, AutoC
         final Map<CallKey, CallTimers> timers = new ConcurrentHashMap<>();
         final Map<BuildKey, Timer> buildTimers = new ConcurrentHashMap<>();
         final List<JvmGcMetrics> gc = new CopyOnWriteArrayList<>();
+        final ReentrantLock gaugeLock = new ReentrantLock();
+        /** Guarded by {@link #gaugeLock}. */
         boolean gauges;
+        /** Guarded by {@link #gaugeLock}. */
+        boolean eventGauges;
 
         Binding(MeterRegistry registry) {
             this.registry = registry;
@@ -313,11 +451,16 @@ public final class GrandaMetrics implements PlatformListener, MeterBinder, AutoC
                     .register(registry));
         }
 
-        synchronized void registerGauges(Granda platform) {
-            if (gauges) {
-                return;
+        void registerGauges(Granda platform) {
+            gaugeLock.lock();
+            try {
+                if (gauges) {
+                    return;
+                }
+                gauges = true;
+            } finally {
+                gaugeLock.unlock();
             }
-            gauges = true;
             for (String state : platform.instancesByState().keySet()) {
                 Gauge.builder("granda.instances", platform, g -> g.instancesByState().getOrDefault(state, 0))
                         .tag("state", state).strongReference(true)
@@ -327,6 +470,35 @@ public final class GrandaMetrics implements PlatformListener, MeterBinder, AutoC
                     .description("Calls waiting for a hot instance now").register(registry);
             Gauge.builder("granda.calls.in.flight", platform, Granda::callsInFlight).strongReference(true)
                     .description("Calls under way now").register(registry);
+        }
+
+        void registerEventGauges(CachedBacklog events) {
+            gaugeLock.lock();
+            try {
+                if (eventGauges) {
+                    return;
+                }
+                eventGauges = true;
+            } finally {
+                gaugeLock.unlock();
+            }
+            // Per platform, not per function: see docs/metrics.md (a per-function count would add series for every
+            // deleted function that still has dead letters, and the counters already say which function fails).
+            for (EventStatus status : EventBacklog.COUNTED) {
+                Gauge.builder("granda.events", events, c -> c.count(status)).tag(STATUS, status.apiName())
+                        .strongReference(true)
+                        .description("Asynchronous events by status now: queued, running, failed (a retry is due"
+                                + " later) and dead").register(registry);
+            }
+            Gauge.builder("granda.events.oldest.due.age", events, CachedBacklog::oldestDueAgeSeconds)
+                    .baseUnit("seconds").strongReference(true)
+                    .description("How long the pending event that has been due longest has waited for a slot since it"
+                            + " became due; 0 when none is due").register(registry);
+        }
+
+        void registerEventCounter(EventCounterKey key, LongAdder n) {
+            FunctionCounter.builder(key.meter().meterName, n, LongAdder::doubleValue).tags(key.tags())
+                    .description(key.meter().description).register(registry);
         }
 
         void bindJvm() {

@@ -2,13 +2,26 @@ package io.granda.http;
 
 import io.granda.core.Billing;
 import io.granda.core.BuildInfo;
+import io.granda.core.FunctionSpec;
 import io.granda.core.Granda;
+import io.granda.core.InvocationRequest;
+import io.granda.core.async.AsyncEvent;
+import io.granda.core.async.AsyncEventListener;
+import io.granda.core.async.AsyncOptions;
+import io.granda.core.async.AsyncPolicy;
+import io.granda.core.async.EventBacklog;
+import io.granda.core.async.EventStatus;
+import io.granda.core.async.GrandaEvents;
+import io.granda.core.async.NewEvent;
+import io.granda.core.memory.InMemoryEventStore;
+import io.granda.core.spi.RunOnceResult;
 import io.granda.core.access.Role;
 import io.granda.core.access.Tenant;
 import io.granda.core.InvocationRecord;
 import io.granda.core.Outcome;
 import io.granda.core.UsageSummary;
 import io.granda.testkit.FakeBackend;
+import io.granda.testkit.FakeClock;
 import io.helidon.webserver.WebServer;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -33,6 +46,10 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -192,6 +209,15 @@ class GrandaMetricsTest {
         }
         metrics.invocationsStored(records);
         metrics.buildFinished(build("node", BuildInfo.Status.FAILED, 1));
+        GrandaEvents events = GrandaEvents.builder(granda, new InMemoryEventStore()).listener(metrics).start();
+        toClose.add(events);
+        metrics.watch(events);
+        AsyncEvent event = new NewEvent("evt-1", "default", "id-x", "x", "schedule", InvocationRequest.of("p"), null,
+                null, T0).queued();
+        metrics.attemptEnded(event, AsyncEventListener.AttemptOutcome.FAILED);
+        metrics.eventDead(event, AsyncEventListener.DeadReason.TOO_OLD);
+        metrics.callbackEnded(event, false, "failed: connection refused");
+        metrics.scheduleFired(event);
 
         Map<String, Set<Set<String>>> keysByName = registry.getMeters().stream().collect(Collectors.groupingBy(
                 m -> m.getId().getName(), Collectors.mapping(GrandaMetricsTest::tagKeys, Collectors.toSet())));
@@ -214,7 +240,13 @@ class GrandaMetricsTest {
                 Map.entry("granda.build.duration", Set.of("runtime", "status")),
                 Map.entry("granda.instances", Set.of("state")),
                 Map.entry("granda.queued.calls", Set.of()),
-                Map.entry("granda.calls.in.flight", Set.of()));
+                Map.entry("granda.calls.in.flight", Set.of()),
+                Map.entry("granda.events", Set.of("status")),
+                Map.entry("granda.events.oldest.due.age", Set.of()),
+                Map.entry("granda.event.attempts", Set.of("tenant", "function", "outcome")),
+                Map.entry("granda.events.dead", Set.of("tenant", "function", "reason")),
+                Map.entry("granda.event.callbacks", Set.of("result")),
+                Map.entry("granda.schedule.firings", fn));
         expected.forEach((name, keys) -> assertEquals(Set.of(keys), keysByName.get(name), name));
         assertEquals(expected.keySet(), keysByName.keySet().stream().filter(n -> n.startsWith("granda."))
                 .collect(Collectors.toSet()), "every granda meter is listed here (and in docs/metrics.md)");
@@ -223,6 +255,156 @@ class GrandaMetricsTest {
         assertTrue(keysByName.containsKey("process.uptime"));
         assertTrue(granda.instancesByState().keySet().stream().allMatch(s ->
                 registry.find("granda.instances").tag("state", s).gauge() != null));
+    }
+
+    private static double gauge(MeterRegistry r, String name, String... tags) {
+        return r.get(name).tags(tags).gauge().value();
+    }
+
+    private static void eventually(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, "not within 20 s: " + what);
+            Thread.sleep(5);
+        }
+    }
+
+    private static RunOnceResult exited(int exitCode) {
+        return new RunOnceResult(RunOnceResult.Termination.EXITED, exitCode, new byte[0], false, "", Duration.ZERO,
+                Duration.ofMillis(30), Duration.ofMillis(1), -1);
+    }
+
+    @Test
+    void eventMetersCountAttemptsAndDeathsAndTheGaugesShowTheQueue() throws Exception {
+        FakeClock clock = new FakeClock(T0);
+        FakeBackend backend = new FakeBackend();
+        GrandaMetrics metrics = metrics(false);
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        toClose.add(registry::close);
+        metrics.bindTo(registry);
+        Granda granda = Granda.builder().backend(backend).clock(clock).listener(metrics).build();
+        toClose.add(granda);
+        GrandaEvents events = GrandaEvents.builder(granda, new InMemoryEventStore())
+                .options(AsyncOptions.DEFAULTS.withPollInterval(Duration.ofMillis(20))).listener(metrics).start();
+        toClose.add(events);
+        metrics.watch(granda).watch(events);
+        String[] statuses = {"queued", "running", "failed", "dead"};
+        for (String status : statuses) {
+            assertEquals(0.0, gauge(registry, "granda.events", "status", status), "every status, at zero: " + status);
+        }
+        assertEquals(0.0, gauge(registry, "granda.events.oldest.due.age"));
+        assertEquals(0.0, counter(registry, "granda.event.callbacks", "result", "failed"), "there before any callback");
+
+        granda.deploy(FunctionSpec.builder("slow").image("granda/slow").build());
+        granda.deploy(FunctionSpec.builder("broken").image("granda/broken").build());
+        events.setPolicy("slow", new AsyncPolicy(1, Duration.ZERO, Duration.ZERO, Duration.ofHours(1), 1, null, null));
+        events.setPolicy("broken", new AsyncPolicy(3, Duration.ofSeconds(1), Duration.ofMinutes(1),
+                Duration.ofHours(1), 10, null, null));
+        CountDownLatch release = new CountDownLatch(1);
+        backend.withBehaviour(r -> {
+            if (r.functionName().equals("broken")) {
+                return exited(1);
+            }
+            try {
+                release.await(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return FakeBackend.echo(r);
+        });
+
+        // Queued: "slow" runs one event at a time, and its first holds the slot.
+        String first = events.submit("slow", InvocationRequest.of("1"), null, null, "api").event().id();
+        eventually("the first event runs", () -> events.event(first).orElseThrow().status() == EventStatus.RUNNING);
+        clock.advance(Duration.ofMillis(1));
+        String second = events.submit("slow", InvocationRequest.of("2"), null, null, "api").event().id();
+        assertEquals(0.0, gauge(registry, "granda.events", "status", "queued"),
+                "within the cache's time the gauges show their last reading");
+        clock.advance(GrandaMetrics.EVENT_GAUGE_TTL.plusSeconds(1));
+        assertEquals(1.0, gauge(registry, "granda.events", "status", "queued"));
+        assertEquals(1.0, gauge(registry, "granda.events", "status", "running"));
+        assertEquals(GrandaMetrics.EVENT_GAUGE_TTL.plusSeconds(1).toSeconds(),
+                gauge(registry, "granda.events.oldest.due.age"), 1e-9, "the second has been due since it came");
+
+        release.countDown();
+        eventually("both succeed", () -> events.event(second).orElseThrow().status() == EventStatus.SUCCEEDED);
+
+        // A failing function retried twice, then dead.
+        String id = events.submit("broken", InvocationRequest.of("x"), null, null, "api").event().id();
+        for (int attempt = 1; attempt <= 2; attempt++) {
+            int n = attempt;
+            eventually("attempt " + n + " failed", () -> events.event(id).orElseThrow().attempts() == n
+                    && events.event(id).orElseThrow().status() == EventStatus.FAILED);
+            clock.advance(Duration.ofSeconds(1L << (attempt - 1)));
+            events.wake();
+        }
+        eventually("the event is dead", () -> events.event(id).orElseThrow().status() == EventStatus.DEAD);
+        String[] broken = {"tenant", "default", "function", "broken"};
+        eventually("the death counted", () -> registry.find("granda.events.dead").tags(broken)
+                .tag("reason", "attempts_exhausted").functionCounter() != null
+                && counter(registry, "granda.events.dead", "tenant", "default", "function", "broken", "reason",
+                "attempts_exhausted") == 1.0);
+        assertEquals(3.0, counter(registry, "granda.event.attempts", "tenant", "default", "function", "broken",
+                "outcome", "failed"));
+        assertEquals(0.0, counter(registry, "granda.event.attempts", "tenant", "default", "function", "broken",
+                "outcome", "succeeded"), "every outcome of a function has a series, zeros included");
+        assertEquals(0.0, counter(registry, "granda.events.dead", "tenant", "default", "function", "broken",
+                "reason", "too_old"));
+        assertEquals(2.0, counter(registry, "granda.event.attempts", "tenant", "default", "function", "slow",
+                "outcome", "succeeded"));
+
+        clock.advance(GrandaMetrics.EVENT_GAUGE_TTL);
+        Map<String, Double> samples = parse(registry.scrape());
+        assertEquals(1.0, samples.get("granda_events{status=\"dead\"}"));
+        assertEquals(0.0, samples.get("granda_events{status=\"queued\"}"));
+        assertEquals(0.0, samples.get("granda_events{status=\"running\"}"));
+        assertEquals(0.0, samples.get("granda_events{status=\"failed\"}"));
+        assertEquals(0.0, samples.get("granda_events_oldest_due_age_seconds"));
+        assertEquals(3.0, samples.get("granda_event_attempts_total{function=\"broken\",outcome=\"failed\","
+                + "tenant=\"default\"}"));
+        assertEquals(1.0, samples.get("granda_events_dead_total{function=\"broken\",reason=\"attempts_exhausted\","
+                + "tenant=\"default\"}"));
+        assertEquals(0.0, samples.get("granda_event_callbacks_total{result=\"delivered\"}"));
+        assertFalse(samples.keySet().stream().anyMatch(k -> k.contains(id)), "no event id is a label");
+    }
+
+    @Test
+    void theBacklogIsReadOncePerTtlHoweverManyAskAndAFailedReadShowsNaN() {
+        FakeClock clock = new FakeClock(T0);
+        AtomicInteger reads = new AtomicInteger();
+        boolean[] down = {false};
+        CachedBacklog cached = new CachedBacklog(() -> {
+            reads.incrementAndGet();
+            if (down[0]) {
+                throw new io.granda.core.StoreException("database is locked");
+            }
+            return new EventBacklog(Map.of(EventStatus.DEAD, (long) reads.get()), T0, clock.instant());
+        }, clock, Duration.ofSeconds(2));
+
+        for (int scrape = 0; scrape < 3; scrape++) {
+            for (EventStatus s : EventBacklog.COUNTED) {
+                cached.count(s);
+            }
+            cached.oldestDueAgeSeconds();
+        }
+        assertEquals(1, reads.get(), "three scrapes of five gauges within the ttl: one read");
+        assertEquals(1.0, cached.count(EventStatus.DEAD));
+        clock.advance(Duration.ofMillis(1999));
+        assertEquals(1.0, cached.count(EventStatus.DEAD));
+        clock.advance(Duration.ofMillis(1));
+        assertEquals(2.0, cached.count(EventStatus.DEAD));
+        assertEquals(2.0, cached.oldestDueAgeSeconds(), "due at T0, read at T0 + 2 s");
+
+        down[0] = true;
+        clock.advance(Duration.ofSeconds(2));
+        assertTrue(Double.isNaN(cached.count(EventStatus.DEAD)), "not the last good count: it may be stale");
+        assertTrue(Double.isNaN(cached.oldestDueAgeSeconds()));
+        assertEquals(3, reads.get(), "a failure is kept for the ttl too");
+        down[0] = false;
+        clock.advance(Duration.ofSeconds(2));
+        assertEquals(4.0, cached.count(EventStatus.DEAD));
+        clock.set(T0);
+        assertEquals(5.0, cached.count(EventStatus.DEAD), "a clock set back reads again");
     }
 
     private static Set<String> tagKeys(Meter m) {

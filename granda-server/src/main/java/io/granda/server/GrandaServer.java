@@ -131,8 +131,17 @@ public final class GrandaServer implements AutoCloseable {
                 AdminKeyBootstrap.run(granda.apiKeys(), config.adminKey(), System.out, config.publicUrl()
                         .orElse("http://localhost:" + (config.port() == 0 ? "<port>" : config.port())));
             }
-            events = config.async().map(o -> GrandaEvents.builder(granda, store.events()).options(o)
-                    .callbackBody(GrandaHttp.eventCallbackBody()).start()).orElse(null);
+            events = config.async().map(o -> {
+                GrandaEvents.Builder b = GrandaEvents.builder(granda, store.events()).options(o)
+                        .callbackBody(GrandaHttp.eventCallbackBody());
+                if (config.metrics()) {
+                    b.listener(metrics);
+                }
+                return b.start();
+            }).orElse(null);
+            if (events != null && config.metrics()) {
+                metrics.watch(events);
+            }
         } catch (RuntimeException e) {
             granda.close();
             metrics.close();

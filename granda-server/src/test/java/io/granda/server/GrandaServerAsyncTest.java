@@ -33,7 +33,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Asynchronous invocations end to end: the standalone server, a real Docker engine, a real SQLite file. Retries
  * follow the policy, a failing function's event ends dead and is re-driven, schedules fire, callbacks arrive, and a
- * flood of events leaves room for synchronous calls. (Surviving a kill -9: {@link AsyncDurabilityIT}.)
+ * flood of events leaves room for synchronous calls; {@code GET /metrics} shows the dead letters the API lists.
+ * (Surviving a kill -9: {@link AsyncDurabilityIT}.)
  */
 @Timeout(180)
 class GrandaServerAsyncTest {
@@ -85,6 +86,37 @@ class GrandaServerAsyncTest {
         return http.get("/invocations/" + id).json();
     }
 
+    /**
+     * Scrapes {@code GET /metrics} (open on this server: no --metrics-key) into series named as Prometheus names
+     * them, labels sorted, e.g. {@code granda_events{status="dead"}}.
+     */
+    private Map<String, Double> scrape() {
+        ServerHarness.Reply r = http.get("/metrics");
+        assertEquals(200, r.status(), r.body());
+        Map<String, Double> samples = new java.util.HashMap<>();
+        for (String line : r.body().split("\n")) {
+            if (line.isBlank() || line.startsWith("#")) {
+                continue;
+            }
+            int space = line.lastIndexOf(' ');
+            String series = line.substring(0, space);
+            int brace = series.indexOf('{');
+            if (brace >= 0) {
+                // Label values here hold no commas or quotes, so a split is enough to put them in order.
+                List<String> labels = new ArrayList<>(List.of(series.substring(brace + 1, series.length() - 1)
+                        .split(",")));
+                labels.sort(null);
+                series = series.substring(0, brace) + "{" + String.join(",", labels) + "}";
+            }
+            samples.put(series, Double.parseDouble(line.substring(space + 1)));
+        }
+        return samples;
+    }
+
+    private double metric(String series) {
+        return scrape().getOrDefault(series, Double.NaN);
+    }
+
     private static void eventually(String what, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (!condition.getAsBoolean()) {
@@ -116,6 +148,23 @@ class GrandaServerAsyncTest {
         JsonNode letters = http.get("/functions/flaky/events?status=dead").json().get("events");
         assertEquals(1, letters.size());
 
+        // /metrics: the dead-letter gauge equals the dead events the API lists (read at most every 2 s, hence the
+        // wait), and the counters say how it got there.
+        int deadListed = http.get("/events?status=dead&limit=1000").json().get("events").size();
+        assertEquals(1, deadListed);
+        eventually("granda_events{status=\"dead\"} is " + deadListed, () -> metric("granda_events{status=\"dead\"}")
+                == deadListed);
+        Map<String, Double> samples = scrape();
+        String flaky = "function=\"flaky\",";
+        assertEquals(3.0, samples.get("granda_event_attempts_total{" + flaky + "outcome=\"failed\","
+                + "tenant=\"default\"}"), samples.toString());
+        assertEquals(0.0, samples.get("granda_event_attempts_total{" + flaky + "outcome=\"succeeded\","
+                + "tenant=\"default\"}"));
+        assertEquals(1.0, samples.get("granda_events_dead_total{" + flaky + "reason=\"attempts_exhausted\","
+                + "tenant=\"default\"}"));
+        assertEquals(0.0, samples.get("granda_events{status=\"queued\"}"));
+        assertEquals(0.0, samples.get("granda_events_oldest_due_age_seconds"));
+
         // Fixed: the same function, a new revision; the re-driven event runs it.
         ServerHarness.Reply fixed = http.send("PUT", "/functions/flaky", "application/json",
                 "{\"image\":\"granda-test-busybox\",\"env\":{\"SCRIPT\":\"echo fixed $1\"}}");
@@ -124,6 +173,9 @@ class GrandaServerAsyncTest {
         eventually("the re-driven event succeeds", () -> event(id).get("status").asText().equals("succeeded"));
         assertEquals("fixed order-7\n", event(id).get("result").get("body").asText());
         assertEquals(4, event(id).get("attempts").asInt());
+        eventually("no dead event on /metrics after the re-drive", () -> metric("granda_events{status=\"dead\"}") == 0.0
+                && http.get("/events?status=dead").json().get("events").isEmpty());
+        assertEquals(1.0, metric("granda_event_attempts_total{" + flaky + "outcome=\"succeeded\",tenant=\"default\"}"));
     }
 
     @Test

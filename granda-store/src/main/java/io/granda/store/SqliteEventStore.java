@@ -6,6 +6,7 @@ import io.granda.core.Page;
 import io.granda.core.async.Accepted;
 import io.granda.core.async.AsyncEvent;
 import io.granda.core.async.AsyncPolicy;
+import io.granda.core.async.EventBacklog;
 import io.granda.core.async.EventStatus;
 import io.granda.core.async.NewEvent;
 import io.granda.core.spi.EventStore;
@@ -17,6 +18,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -202,6 +204,51 @@ public final class SqliteEventStore implements EventStore {
                     .forEach(e -> due.put(e.getKey(), e.getValue()));
             return due;
         });
+    }
+
+    /**
+     * Counts along {@code async_events_by_status} (V9), which holds every event but the succeeded ones: a covering
+     * index scan of the counted statuses, never a read of the table. The {@code status IN (...)} term is the
+     * index's own WHERE clause, word for word, which is what lets SQLite use a partial index.
+     */
+    static final String COUNT_BY_STATUS = "SELECT status, COUNT(*) FROM async_events"
+            + " WHERE status IN ('QUEUED', 'RUNNING', 'FAILED', 'DEAD') GROUP BY status";
+
+    /** The first entry of each pending status in {@code async_events_by_status}: two index seeks. */
+    static final String OLDEST_DUE = """
+            SELECT (SELECT MIN(next_attempt_us) FROM async_events
+                    WHERE status IN ('QUEUED', 'RUNNING', 'FAILED', 'DEAD') AND status = 'QUEUED'),
+                   (SELECT MIN(next_attempt_us) FROM async_events
+                    WHERE status IN ('QUEUED', 'RUNNING', 'FAILED', 'DEAD') AND status = 'FAILED')""";
+
+    @Override
+    public Map<EventStatus, Long> countByStatus() {
+        return store.read("count events by status", h -> {
+            Map<EventStatus, Long> counts = new EnumMap<>(EventStatus.class);
+            for (EventStatus s : EventBacklog.COUNTED) {
+                counts.put(s, 0L);
+            }
+            h.createQuery(COUNT_BY_STATUS)
+                    .map((rs, ctx) -> Map.entry(EventStatus.valueOf(rs.getString(1)), rs.getLong(2)))
+                    .forEach(e -> counts.put(e.getKey(), e.getValue()));
+            return counts;
+        });
+    }
+
+    @Override
+    public Optional<Instant> oldestDue(Instant now) {
+        Optional<Long> earliest = store.read("find the oldest due event", h -> h.createQuery(OLDEST_DUE)
+                .map((rs, ctx) -> {
+                    long queued = rs.getLong(1);
+                    boolean noQueued = rs.wasNull();
+                    long failed = rs.getLong(2);
+                    boolean noFailed = rs.wasNull();
+                    if (noQueued && noFailed) {
+                        return Optional.<Long>empty();
+                    }
+                    return Optional.of(noQueued ? failed : noFailed ? queued : Math.min(queued, failed));
+                }).one());
+        return earliest.map(EpochMicros::toInstant).filter(due -> !due.isAfter(now));
     }
 
     @Override

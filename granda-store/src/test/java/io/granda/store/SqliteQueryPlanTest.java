@@ -64,6 +64,21 @@ class SqliteQueryPlanTest {
                 purge.toString());
     }
 
+    @Test
+    void theEventGaugesReadOnlyTheStatusIndex() throws Exception {
+        Path db = dir.resolve("events.db");
+        SqliteStore.open(SqliteStoreConfig.defaults(db), new FakeClock()).close();
+
+        // Scraped every few seconds, whatever the size of the store: a covering index, never the table, never a sort.
+        assertEquals(List.of("SEARCH async_events USING COVERING INDEX async_events_by_status (status=?)"),
+                plan(db, SqliteEventStore.COUNT_BY_STATUS));
+        List<String> oldest = plan(db, SqliteEventStore.OLDEST_DUE);
+        assertEquals(2, oldest.stream().filter(d -> d.equals(
+                "SEARCH async_events USING COVERING INDEX async_events_by_status (status=?)")).count(), oldest.toString());
+        assertFalse(oldest.stream().anyMatch(d -> d.contains("SCAN async_events") || d.contains("TEMP B-TREE")),
+                oldest.toString());
+    }
+
     /** @return the detail of every line of SQLite's plan, parameters unbound */
     private static List<String> plan(Path db, String sql) throws SQLException {
         try (Connection c = TestData.jdbc(db); Statement s = c.createStatement();

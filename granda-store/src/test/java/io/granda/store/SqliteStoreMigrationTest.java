@@ -145,7 +145,7 @@ class SqliteStoreMigrationTest {
             previous = version;
         }
         assertEquals(previous, Migrations.latestVersion());
-        assertEquals(List.of(1, 2, 3, 4, 5, 6, 7), Migrations.versions());
+        assertEquals(List.of(1, 2, 3, 4, 5, 6, 7, 9), Migrations.versions());
     }
 
     @Test
@@ -165,7 +165,7 @@ class SqliteStoreMigrationTest {
                     store.apiKeys().tenants(), "the default tenant dates from the first function");
             assertEquals(List.of(), store.apiKeys().keys(null));
         }
-        assertEquals(List.of("1", "2", "3", "4", "5", "6", "7"),
+        assertEquals(List.of("1", "2", "3", "4", "5", "6", "7", "9"),
                 strings(db, "SELECT version FROM schema_version ORDER BY version"));
     }
 
@@ -181,7 +181,7 @@ class SqliteStoreMigrationTest {
             store.functions().create("acme", spec("after-the-gap"), null);
         }
 
-        assertEquals(List.of("1", "2", "3", "4", "5", "6", "7"),
+        assertEquals(List.of("1", "2", "3", "4", "5", "6", "7", "9"),
                 strings(db, "SELECT version FROM schema_version ORDER BY version"));
         assertInvocationsKeyedById(db);
         assertEquals(0, count(db, "SELECT COUNT(*) FROM async_events"), "V6 applied after V7");
@@ -201,7 +201,7 @@ class SqliteStoreMigrationTest {
 
         assertTrue(e.getMessage().contains("V6__another_change.sql"), e.getMessage());
         assertTrue(e.getMessage().contains("another build"), e.getMessage());
-        assertEquals(7, count(db, "SELECT COUNT(*) FROM schema_version"));
+        assertEquals(Migrations.versions().size(), count(db, "SELECT COUNT(*) FROM schema_version"));
     }
 
     @Test

@@ -336,6 +336,92 @@ public abstract class EventStoreContract {
         assertEquals("delivered 204", store.find(e.id()).orElseThrow().callbackStatus());
     }
 
+    // ---- gauges ----
+
+    @Test
+    void countByStatusCountsEveryWatchedStatusZerosIncludedAndNotSucceeded() {
+        Map<EventStatus, Long> zeros = Map.of(EventStatus.QUEUED, 0L, EventStatus.RUNNING, 0L,
+                EventStatus.FAILED, 0L, EventStatus.DEAD, 0L);
+        assertEquals(zeros, store.countByStatus(), "an empty store has every status, at zero");
+
+        accepted("fn-1");
+        accepted("fn-2");
+        AsyncEvent running = accepted("fn-1");
+        store.start(running.id(), 0, T0);
+        AsyncEvent failed = accepted("fn-2");
+        store.start(failed.id(), 0, T0);
+        store.finish(failed.id(), 1, EventStatus.FAILED, T0.plusSeconds(5), "i1", null, "boom", T0);
+        AsyncEvent dead = accepted("fn-1");
+        store.kill(dead.id(), 0, "expired", T0);
+        AsyncEvent succeeded = accepted("fn-3");
+        store.start(succeeded.id(), 0, T0);
+        store.finish(succeeded.id(), 1, EventStatus.SUCCEEDED, null, "i2", ok("ok"), null, T0);
+
+        assertEquals(Map.of(EventStatus.QUEUED, 2L, EventStatus.RUNNING, 1L, EventStatus.FAILED, 1L,
+                EventStatus.DEAD, 1L), store.countByStatus());
+
+        store.redrive(dead.id(), T0.plusSeconds(1));
+        store.finish(running.id(), 1, EventStatus.DEAD, null, "i3", null, "attempts used up", T0.plusSeconds(1));
+        assertEquals(Map.of(EventStatus.QUEUED, 3L, EventStatus.RUNNING, 0L, EventStatus.FAILED, 1L,
+                EventStatus.DEAD, 1L), store.countByStatus(), "counts follow every move");
+        assertEquals(2, store.purgeFinishedBefore(T0.plus(Duration.ofDays(1))), "the succeeded and the dead one");
+        assertEquals(Map.of(EventStatus.QUEUED, 3L, EventStatus.RUNNING, 0L, EventStatus.FAILED, 1L,
+                EventStatus.DEAD, 0L), store.countByStatus(), "purged dead events are no longer counted");
+    }
+
+    @Test
+    void countByStatusAgreesWithListingOverManyEvents() {
+        for (int i = 0; i < 321; i++) {
+            AsyncEvent e = accepted("fn-" + (i % 5));
+            if (i % 3 == 0) {
+                store.kill(e.id(), 0, "x", T0);
+            } else if (i % 7 == 0) {
+                store.start(e.id(), 0, T0);
+            }
+        }
+        Map<EventStatus, Long> counts = store.countByStatus();
+        for (EventStatus s : List.of(EventStatus.QUEUED, EventStatus.RUNNING, EventStatus.DEAD)) {
+            long listed = 0;
+            String cursor = null;
+            do {
+                Page<AsyncEvent> page = store.list(null, s, 1000, cursor);
+                listed += page.items().size();
+                cursor = page.nextCursor();
+            } while (cursor != null);
+            assertEquals(listed, counts.get(s), s.apiName());
+        }
+        assertEquals(321, counts.values().stream().mapToLong(Long::longValue).sum());
+    }
+
+    @Test
+    void oldestDueIsTheEarliestDueTimeOfAPendingEventThatIsDue() {
+        assertTrue(store.oldestDue(T0).isEmpty(), "no events");
+
+        clock.set(T0.plusSeconds(1));
+        AsyncEvent queued = accepted("fn-1");
+        AsyncEvent retried = accepted("fn-2");
+        store.start(retried.id(), 0, T0.plusSeconds(1));
+        store.finish(retried.id(), 1, EventStatus.FAILED, T0.plusSeconds(3), "i", null, "boom", T0.plusSeconds(1));
+        clock.set(T0.plusSeconds(2));
+        accepted("fn-1");
+
+        assertTrue(store.oldestDue(T0).isEmpty(), "nothing is due before the first due time");
+        assertEquals(Optional.of(T0.plusSeconds(1)), store.oldestDue(T0.plusSeconds(1)));
+        assertEquals(Optional.of(T0.plusSeconds(1)), store.oldestDue(T0.plusSeconds(60)));
+
+        store.start(queued.id(), 0, T0.plusSeconds(4));
+        assertEquals(Optional.of(T0.plusSeconds(2)), store.oldestDue(T0.plusSeconds(2)),
+                "a running event is not pending; the failed one is not due yet");
+        assertEquals(Optional.of(T0.plusSeconds(2)), store.oldestDue(T0.plusSeconds(4)),
+                "the queued one is older than the failed one's due time");
+        store.finish(queued.id(), 1, EventStatus.DEAD, null, "i", null, "attempts used up", T0.plusSeconds(4));
+        AsyncEvent later = store.list("fn-1", EventStatus.QUEUED, 10, null).items().getFirst();
+        store.kill(later.id(), 0, "expired", T0.plusSeconds(4));
+        assertEquals(Optional.of(T0.plusSeconds(3)), store.oldestDue(T0.plusSeconds(4)),
+                "dead events are not pending: the failed event, due at its retry time");
+        assertTrue(store.oldestDue(T0.plusMillis(2999)).isEmpty());
+    }
+
     // ---- listing and purging ----
 
     @Test

@@ -69,6 +69,7 @@ public final class GrandaEvents implements AutoCloseable {
     private final AsyncOptions options;
     private final Clock clock;
     private final Function<AsyncEvent, byte[]> callbackBody;
+    private final List<AsyncEventListener> listeners;
     private final HttpClient callbacks;
     private final ExecutorService attempts = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("granda-event-", 0).factory());
@@ -99,6 +100,7 @@ public final class GrandaEvents implements AutoCloseable {
         this.options = b.options;
         this.clock = granda.clock();
         this.callbackBody = b.callbackBody;
+        this.listeners = List.copyOf(b.listeners);
         this.callbacks = HttpClient.newBuilder().connectTimeout(options.callbackTimeout())
                 .followRedirects(HttpClient.Redirect.NEVER).build();
         this.dispatcher = Thread.ofPlatform().name("granda-events").daemon(true).unstarted(this::dispatchLoop);
@@ -115,7 +117,13 @@ public final class GrandaEvents implements AutoCloseable {
 
     private void begin() {
         Instant now = clock.instant();
+        // Read before they are queued again, so that listeners learn which functions' attempts were cut short; no
+        // dispatcher runs yet, so nothing else moves them in between.
+        List<AsyncEvent> interrupted = listeners.isEmpty() ? List.of() : runningEvents();
         int requeued = store.requeueInterrupted(now);
+        for (AsyncEvent e : interrupted) {
+            tell(l -> l.attemptEnded(e, AsyncEventListener.AttemptOutcome.INTERRUPTED));
+        }
         if (requeued > 0) {
             LOG.atWarn().addKeyValue("events", requeued)
                     .log("events were running when the platform stopped; they run again");
@@ -126,6 +134,28 @@ public final class GrandaEvents implements AutoCloseable {
         }
         nextPurge = now.plus(Duration.ofMinutes(1));
         dispatcher.start();
+    }
+
+    private List<AsyncEvent> runningEvents() {
+        List<AsyncEvent> running = new java.util.ArrayList<>();
+        String cursor = null;
+        do {
+            Page<AsyncEvent> page = store.list(null, EventStatus.RUNNING, 1000, cursor);
+            running.addAll(page.items());
+            cursor = page.nextCursor();
+        } while (cursor != null);
+        return running;
+    }
+
+    /** Tells every listener; a listener's failure is its own and never stops the events. */
+    private void tell(java.util.function.Consumer<AsyncEventListener> call) {
+        for (AsyncEventListener l : listeners) {
+            try {
+                call.accept(l);
+            } catch (RuntimeException e) {
+                LOG.atWarn().setCause(e).addKeyValue("listener", l.getClass().getName()).log("event listener failed");
+            }
+        }
     }
 
     // ---------------------------------------------------------------------------------------------- submitting
@@ -278,6 +308,23 @@ public final class GrandaEvents implements AutoCloseable {
         return n;
     }
 
+    /**
+     * Reads what waits in the queue from the store: two cheap queries ({@link EventStore#countByStatus()},
+     * {@link EventStore#oldestDue(Instant)}), still too many to run for every reader; a gauge caches the answer.
+     *
+     * @return the counts by status and the most overdue pending event, now
+     * @throws io.granda.core.StoreException when the store cannot be read
+     */
+    public EventBacklog backlog() {
+        Instant now = clock.instant();
+        return new EventBacklog(store.countByStatus(), store.oldestDue(now).orElse(null), now);
+    }
+
+    /** @return the clock events are timed by: the platform's */
+    public Clock clock() {
+        return clock;
+    }
+
     /** @return attempts running now, over all functions */
     public int running() {
         lock.lock();
@@ -407,12 +454,13 @@ public final class GrandaEvents implements AutoCloseable {
                 .filter(f -> f.id().equals(e.functionId()));
         if (function.isEmpty()) {
             store.kill(e.id(), e.attempts(), "function deleted: " + e.functionName() + " no longer exists", now)
-                    .ifPresent(this::finished);
+                    .ifPresent(dead -> died(dead, AsyncEventListener.DeadReason.FUNCTION_DELETED));
             return;
         }
         if (Duration.between(e.acceptedAt(), now).compareTo(policy.maxEventAge()) > 0) {
             store.kill(e.id(), e.attempts(), "expired: not run within maxEventAgeSeconds ("
-                    + policy.maxEventAge().toSeconds() + ")", now).ifPresent(this::finished);
+                    + policy.maxEventAge().toSeconds() + ")", now)
+                    .ifPresent(dead -> died(dead, AsyncEventListener.DeadReason.TOO_OLD));
             return;
         }
         Optional<AsyncEvent> started = store.start(e.id(), e.attempts(), now);
@@ -440,20 +488,24 @@ public final class GrandaEvents implements AutoCloseable {
                 result = granda.invoke(f, withEventHeaders(e));
             } catch (ShuttingDownException stopping) {
                 return; // stays RUNNING: the next start runs it again, counted as interrupted
-            } catch (FunctionNotFoundException | PayloadTooLargeException cannotEverRun) {
-                end(e, null, null, "platform: " + cannotEverRun.getMessage(), true);
+            } catch (FunctionNotFoundException gone) {
+                end(e, null, null, "platform: " + gone.getMessage(), AsyncEventListener.DeadReason.FUNCTION_DELETED);
+                return;
+            } catch (PayloadTooLargeException tooLarge) {
+                end(e, null, null, "platform: " + tooLarge.getMessage(),
+                        AsyncEventListener.DeadReason.PAYLOAD_TOO_LARGE);
                 return;
             } catch (GrandaException platform) {
-                end(e, null, null, "platform: " + platform.code() + ": " + platform.getMessage(), false);
+                end(e, null, null, "platform: " + platform.code() + ": " + platform.getMessage(), null);
                 return;
             }
             AsyncEvent.Result kept = keep(result);
             boolean ok = result.outcome() == Outcome.SUCCESS && kept.httpStatus() < 500;
-            end(e, result.invocationId(), kept, ok ? null : failureOf(result, kept), false);
+            end(e, result.invocationId(), kept, ok ? null : failureOf(result, kept), null);
         } catch (RuntimeException unexpected) {
             LOG.atError().setCause(unexpected).addKeyValue("event", e.id()).log("event attempt failed unexpectedly");
             try {
-                end(e, null, null, "platform: " + unexpected, false);
+                end(e, null, null, "platform: " + unexpected, null);
             } catch (RuntimeException storeDown) {
                 LOG.atError().setCause(storeDown).addKeyValue("event", e.id())
                         .log("could not record the end of an attempt; it runs again after a restart");
@@ -465,12 +517,15 @@ public final class GrandaEvents implements AutoCloseable {
 
     /**
      * Records the end of an attempt: succeeded when {@code error} is null; otherwise failed with a retry due, or dead
-     * when the policy allows no more attempts, the event would be too old by the next one, or {@code hopeless}.
+     * when the policy allows no more attempts, the event would be too old by the next one, or it can never run
+     * ({@code hopeless} is why; null when another attempt could succeed).
      */
-    private void end(AsyncEvent e, String invocationId, AsyncEvent.Result result, String error, boolean hopeless) {
+    private void end(AsyncEvent e, String invocationId, AsyncEvent.Result result, String error,
+                     AsyncEventListener.DeadReason hopeless) {
         Instant now = clock.instant();
         AsyncPolicy policy = policyOf(e.functionId());
         EventStatus status;
+        AsyncEventListener.DeadReason reason = null;
         Instant next = null;
         String why = error;
         if (error == null) {
@@ -478,13 +533,16 @@ public final class GrandaEvents implements AutoCloseable {
         } else {
             int failed = e.failedAttempts() + 1;
             next = now.plus(policy.backoffAfter(failed));
-            if (hopeless) {
+            if (hopeless != null) {
                 status = EventStatus.DEAD;
+                reason = hopeless;
             } else if (failed >= policy.maxAttempts()) {
                 status = EventStatus.DEAD;
+                reason = AsyncEventListener.DeadReason.ATTEMPTS_EXHAUSTED;
                 why = "attempts used up (" + failed + " of " + policy.maxAttempts() + "): " + error;
             } else if (Duration.between(e.acceptedAt(), next).compareTo(policy.maxEventAge()) > 0) {
                 status = EventStatus.DEAD;
+                reason = AsyncEventListener.DeadReason.TOO_OLD;
                 why = "expired: the next attempt would be after maxEventAgeSeconds ("
                         + policy.maxEventAge().toSeconds() + "): " + error;
             } else {
@@ -504,9 +562,19 @@ public final class GrandaEvents implements AutoCloseable {
         LOG.atInfo().addKeyValue("event", done.id()).addKeyValue("function", done.functionName())
                 .addKeyValue("attempt", done.attempts()).addKeyValue("status", done.status().apiName())
                 .addKeyValue("invocationId", invocationId).addKeyValue("error", why).log("event attempt ended");
-        if (done.status().isFinal()) {
+        tell(l -> l.attemptEnded(done, done.status() == EventStatus.SUCCEEDED
+                ? AsyncEventListener.AttemptOutcome.SUCCEEDED : AsyncEventListener.AttemptOutcome.FAILED));
+        if (done.status() == EventStatus.DEAD) {
+            died(done, reason);
+        } else if (done.status().isFinal()) {
             finished(done);
         }
+    }
+
+    /** A dead event: told to the listeners, then its callback. */
+    private void died(AsyncEvent dead, AsyncEventListener.DeadReason reason) {
+        tell(l -> l.eventDead(dead, reason));
+        finished(dead);
     }
 
     /**
@@ -577,6 +645,7 @@ public final class GrandaEvents implements AutoCloseable {
     private void deliverCallback(AsyncEvent e, String url) {
         byte[] body = callbackBody.apply(e);
         String outcome = null;
+        boolean delivered = false;
         long waitMillis = 1000;
         for (int attempt = 1; attempt <= options.callbackAttempts(); attempt++) {
             try {
@@ -586,6 +655,7 @@ public final class GrandaEvents implements AutoCloseable {
                         .header("X-Granda-Event", e.id())
                         .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
                         HttpResponse.BodyHandlers.discarding());
+                delivered = r.statusCode() >= 200 && r.statusCode() < 300;
                 outcome = (r.statusCode() < 300 ? "delivered " : "refused ") + r.statusCode();
                 if (r.statusCode() < 500) {
                     break; // delivered, or refused in a way a retry will not change
@@ -613,6 +683,9 @@ public final class GrandaEvents implements AutoCloseable {
         }
         LOG.atInfo().addKeyValue("event", e.id()).addKeyValue("url", url).addKeyValue("callback", outcome)
                 .log("event callback");
+        String recorded = outcome;
+        boolean ok = delivered;
+        tell(l -> l.callbackEnded(e, ok, recorded));
         try {
             store.callbackDone(e.id(), outcome);
         } catch (RuntimeException ex) {
@@ -689,6 +762,9 @@ public final class GrandaEvents implements AutoCloseable {
                     options.idempotencyWindow());
             LOG.atInfo().addKeyValue("function", f.get().name()).addKeyValue("scheduledTime", at)
                     .addKeyValue("event", a.event().id()).addKeyValue("duplicate", a.duplicate()).log("schedule fired");
+            if (!a.duplicate()) {
+                tell(l -> l.scheduleFired(a.event()));
+            }
         } catch (RuntimeException e) {
             LOG.atError().setCause(e).addKeyValue("function", f.get().name()).addKeyValue("scheduledTime", at)
                     .log("could not store a scheduled event");
@@ -744,6 +820,7 @@ public final class GrandaEvents implements AutoCloseable {
         private final EventStore store;
         private AsyncOptions options = AsyncOptions.DEFAULTS;
         private Function<AsyncEvent, byte[]> callbackBody = GrandaEvents::defaultCallbackBody;
+        private final List<AsyncEventListener> listeners = new java.util.ArrayList<>();
 
         private Builder(Granda granda, EventStore store) {
             this.granda = Objects.requireNonNull(granda, "granda");
@@ -759,6 +836,17 @@ public final class GrandaEvents implements AutoCloseable {
         /** @return this, with another renderer of the JSON a callback POSTs (the HTTP layer gives its own) */
         public Builder callbackBody(Function<AsyncEvent, byte[]> render) {
             this.callbackBody = Objects.requireNonNull(render, "render");
+            return this;
+        }
+
+        /**
+         * Adds a listener (e.g. metrics) told of ended attempts, dead events, callbacks and schedule firings; may be
+         * repeated. Listeners added here also hear of the attempts {@link #start()} finds cut short.
+         *
+         * @return this
+         */
+        public Builder listener(AsyncEventListener listener) {
+            listeners.add(Objects.requireNonNull(listener, "listener"));
             return this;
         }
 

@@ -4,6 +4,7 @@ import io.granda.core.Page;
 import io.granda.core.async.Accepted;
 import io.granda.core.async.AsyncEvent;
 import io.granda.core.async.AsyncPolicy;
+import io.granda.core.async.EventBacklog;
 import io.granda.core.async.EventStatus;
 import io.granda.core.async.NewEvent;
 import io.granda.core.spi.EventStore;
@@ -12,6 +13,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -103,6 +105,41 @@ public final class InMemoryEventStore implements EventStore {
                 }
             }
             return due;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** One pass over the events under the lock: memory holds what a process can hold, so a pass is short. */
+    @Override
+    public Map<EventStatus, Long> countByStatus() {
+        lock.lock();
+        try {
+            Map<EventStatus, Long> counts = new EnumMap<>(EventStatus.class);
+            for (EventStatus s : EventBacklog.COUNTED) {
+                counts.put(s, 0L);
+            }
+            for (AsyncEvent e : events.values()) {
+                counts.computeIfPresent(e.status(), (s, n) -> n + 1);
+            }
+            return counts;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public Optional<Instant> oldestDue(Instant now) {
+        lock.lock();
+        try {
+            Instant oldest = null;
+            for (AsyncEvent e : events.values()) {
+                if (e.status().isPending() && !e.nextAttemptAt().isAfter(now)
+                        && (oldest == null || e.nextAttemptAt().isBefore(oldest))) {
+                    oldest = e.nextAttemptAt();
+                }
+            }
+            return Optional.ofNullable(oldest);
         } finally {
             lock.unlock();
         }

@@ -4,6 +4,7 @@ import io.granda.core.Page;
 import io.granda.core.async.Accepted;
 import io.granda.core.async.AsyncEvent;
 import io.granda.core.async.AsyncPolicy;
+import io.granda.core.async.EventBacklog;
 import io.granda.core.async.EventStatus;
 import io.granda.core.async.NewEvent;
 
@@ -57,6 +58,47 @@ public interface EventStore {
 
     /** @return per function that has pending events (queued or failed), when its earliest one is due */
     Map<String, Instant> pendingByFunction();
+
+    /**
+     * Counts the events an operator watches, for gauges scraped every few seconds. A store answers from an index (or
+     * running totals), not by reading every event: it is called at each scrape, however large the store has grown.
+     *
+     * <p>The default pages through {@link #list}, reading every queued, running, failed and dead event: correct, but
+     * a store of any size overrides it.
+     *
+     * @return the number of {@link EventStatus#QUEUED}, {@link EventStatus#RUNNING}, {@link EventStatus#FAILED} and
+     *         {@link EventStatus#DEAD} events, each a key, zeros included. {@link EventStatus#SUCCEEDED} is not
+     *         counted (it is the bulk of the store until purged, and not worth a scan per scrape).
+     * @throws io.granda.core.StoreException when the store cannot be read
+     */
+    default Map<EventStatus, Long> countByStatus() {
+        Map<EventStatus, Long> counts = new java.util.EnumMap<>(EventStatus.class);
+        for (EventStatus s : EventBacklog.COUNTED) {
+            long n = 0;
+            String cursor = null;
+            do {
+                Page<AsyncEvent> page = list(null, s, 1000, cursor);
+                n += page.items().size();
+                cursor = page.nextCursor();
+            } while (cursor != null);
+            counts.put(s, n);
+        }
+        return counts;
+    }
+
+    /**
+     * The earliest due time among pending (queued or failed) events that are due: how long the most overdue event
+     * has waited for a slot. Cheap like {@link #countByStatus()}. The default takes the minimum of
+     * {@link #pendingByFunction()}, as costly as a dispatcher round.
+     *
+     * @param now the time
+     * @return the earliest {@link AsyncEvent#nextAttemptAt()} of a pending event at {@code now} or earlier; empty
+     *         when no pending event is due
+     * @throws io.granda.core.StoreException when the store cannot be read
+     */
+    default Optional<Instant> oldestDue(Instant now) {
+        return pendingByFunction().values().stream().filter(due -> !due.isAfter(now)).min(Instant::compareTo);
+    }
 
     /**
      * @param functionId a function id

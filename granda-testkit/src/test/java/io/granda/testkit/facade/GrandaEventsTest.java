@@ -6,6 +6,8 @@ import io.granda.core.Granda;
 import io.granda.core.InvocationRequest;
 import io.granda.core.async.Accepted;
 import io.granda.core.async.AsyncEvent;
+import io.granda.core.async.AsyncEventListener;
+import io.granda.core.async.EventBacklog;
 import io.granda.core.async.AsyncOptions;
 import io.granda.core.async.AsyncPolicy;
 import io.granda.core.async.EventNotFoundException;
@@ -27,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -52,8 +55,48 @@ class GrandaEventsTest {
     private final FakeBackend backend = new FakeBackend();
     private final Granda granda = Granda.builder().backend(backend).clock(clock).build();
     private final InMemoryEventStore store = new InMemoryEventStore();
+    private final Heard heard = new Heard();
     private final GrandaEvents events = GrandaEvents.builder(granda, store)
-            .options(AsyncOptions.DEFAULTS.withPollInterval(Duration.ofMillis(20))).start();
+            .options(AsyncOptions.DEFAULTS.withPollInterval(Duration.ofMillis(20))).listener(heard).start();
+
+    /** What the listener was told, one line per call: {@code attempt <function> <outcome>}, and so on. */
+    private static final class Heard implements AsyncEventListener {
+        final List<String> lines = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void attemptEnded(AsyncEvent event, AttemptOutcome outcome) {
+            lines.add("attempt " + event.functionName() + " " + outcome.label());
+        }
+
+        @Override
+        public void eventDead(AsyncEvent event, DeadReason reason) {
+            assertEquals(EventStatus.DEAD, event.status());
+            lines.add("dead " + event.functionName() + " " + reason.label());
+        }
+
+        @Override
+        public void callbackEnded(AsyncEvent event, boolean delivered, String outcome) {
+            lines.add("callback " + event.functionName() + " " + delivered + " " + outcome);
+        }
+
+        @Override
+        public void scheduleFired(AsyncEvent event) {
+            lines.add("fired " + event.functionName() + " " + event.source());
+        }
+
+        List<String> starting(String prefix) {
+            return lines.stream().filter(l -> l.startsWith(prefix)).toList();
+        }
+    }
+
+    /**
+     * Waits until the listener has heard exactly {@code expected} (the lines that start with {@code prefix}): a
+     * listener is told just after the store records a change, so a test that saw the change may be a moment early.
+     */
+    private void assertHeard(String prefix, List<String> expected) {
+        await(() -> heard.starting(prefix).equals(expected), () -> "the listener to hear " + expected + ", heard "
+                + heard.lines);
+    }
 
     @AfterEach
     void close() {
@@ -143,6 +186,7 @@ class GrandaEventsTest {
         AsyncEvent done = awaitStatus(id, EventStatus.SUCCEEDED);
         assertEquals(3, done.attempts());
         assertEquals("third time", new String(done.result().body(), StandardCharsets.UTF_8));
+        assertHeard("", List.of("attempt flaky failed", "attempt flaky failed", "attempt flaky succeeded"));
     }
 
     @Test
@@ -167,6 +211,94 @@ class GrandaEventsTest {
         assertTrue(events.events("broken", EventStatus.DEAD, 10, null).items().isEmpty());
         assertThrows(EventNotFoundException.class, () -> events.redrive(id), "only dead events are re-driven");
         assertThrows(EventNotFoundException.class, () -> events.redrive("no-such-event"));
+    }
+
+    @Test
+    void anEventRetriedTwiceThenDeadIsToldAsThreeFailedAttemptsAndOneDeath() {
+        deploy("broken");
+        events.setPolicy("broken", new AsyncPolicy(3, Duration.ofSeconds(1), Duration.ofMinutes(1),
+                Duration.ofHours(1), 10, null, null));
+        backend.withBehaviour(r -> Runs.exited(1, "", Duration.ofMillis(1)));
+        String id = submit("broken", "x").event().id();
+
+        awaitStatus(id, EventStatus.FAILED);
+        assertEquals(Map.of(EventStatus.QUEUED, 0L, EventStatus.RUNNING, 0L, EventStatus.FAILED, 1L,
+                EventStatus.DEAD, 0L), events.backlog().byStatus(), "waiting for its retry");
+        assertEquals(Duration.ZERO, events.backlog().oldestDueAge(), "the retry is not due yet");
+        for (int retry = 1; retry <= 2; retry++) {
+            int attempts = retry;
+            await(() -> events.event(id).orElseThrow().attempts() == attempts
+                    && events.event(id).orElseThrow().status() == EventStatus.FAILED, () -> "attempt " + attempts);
+            clock.advance(Duration.ofSeconds(1L << (retry - 1)));
+            events.wake();
+        }
+        AsyncEvent dead = awaitStatus(id, EventStatus.DEAD);
+        assertEquals(3, dead.attempts());
+
+        assertHeard("", List.of("attempt broken failed", "attempt broken failed", "attempt broken failed",
+                "dead broken attempts_exhausted"));
+        EventBacklog backlog = events.backlog();
+        assertEquals(Map.of(EventStatus.QUEUED, 0L, EventStatus.RUNNING, 0L, EventStatus.FAILED, 0L,
+                EventStatus.DEAD, 1L), backlog.byStatus());
+        assertEquals(clock.instant(), backlog.at());
+
+        backend.withBehaviour(FakeBackend::echo);
+        events.redrive(id);
+        awaitStatus(id, EventStatus.SUCCEEDED);
+        assertHeard("attempt", List.of("attempt broken failed", "attempt broken failed", "attempt broken failed",
+                "attempt broken succeeded"));
+        assertEquals(0, events.backlog().count(EventStatus.DEAD), "a re-driven event is no longer dead");
+    }
+
+    @Test
+    void theBacklogShowsQueuedEventsAndHowLongTheOldestHasBeenDue() throws Exception {
+        deploy("slow");
+        events.setPolicy("slow", new AsyncPolicy(1, Duration.ZERO, Duration.ZERO, Duration.ofHours(1), 1, null,
+                null));
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger now = new AtomicInteger();
+        backend.withBehaviour(r -> slowEcho(r, now, new AtomicInteger(), release));
+        String first = submit("slow", "1").event().id();
+        awaitStatus(first, EventStatus.RUNNING);
+        clock.advance(Duration.ofMillis(1));
+        String second = submit("slow", "2").event().id();
+        clock.advance(Duration.ofSeconds(7));
+        settle();
+
+        EventBacklog backlog = events.backlog();
+        assertEquals(1, backlog.count(EventStatus.RUNNING));
+        assertEquals(1, backlog.count(EventStatus.QUEUED), "concurrency 1: the second waits");
+        assertEquals(T0.plusMillis(1), backlog.oldestDue());
+        assertEquals(Duration.ofSeconds(7), backlog.oldestDueAge());
+        assertEquals(0, backlog.count(EventStatus.SUCCEEDED), "succeeded events are not counted");
+
+        release.countDown();
+        awaitStatus(second, EventStatus.SUCCEEDED);
+        backlog = events.backlog();
+        assertEquals(0, backlog.count(EventStatus.QUEUED) + backlog.count(EventStatus.RUNNING));
+        assertEquals(Duration.ZERO, backlog.oldestDueAge(), "nothing is due");
+        assertHeard("", List.of("attempt slow succeeded", "attempt slow succeeded"));
+    }
+
+    @Test
+    void aListenerThatThrowsChangesNothing() {
+        events.close();
+        GrandaEvents withBadListener = GrandaEvents.builder(granda, new InMemoryEventStore())
+                .options(AsyncOptions.DEFAULTS.withPollInterval(Duration.ofMillis(20)))
+                .listener(new AsyncEventListener() {
+                    @Override
+                    public void attemptEnded(AsyncEvent event, AttemptOutcome outcome) {
+                        throw new IllegalStateException("a broken listener");
+                    }
+                }).listener(heard).start();
+        try {
+            deploy("echo");
+            String id = withBadListener.submit("echo", InvocationRequest.of("hi"), null, null, "api").event().id();
+            await(() -> withBadListener.event(id).orElseThrow().status() == EventStatus.SUCCEEDED, () -> "success");
+            assertHeard("", List.of("attempt echo succeeded"));
+        } finally {
+            withBadListener.close();
+        }
     }
 
     @Test
@@ -295,6 +427,7 @@ class GrandaEventsTest {
         AsyncEvent dead = awaitStatus(second, EventStatus.DEAD);
         assertTrue(dead.error().startsWith("function deleted"), dead.error());
         assertEquals(0, dead.attempts());
+        assertHeard("dead ", List.of("dead gone function_deleted"));
     }
 
     @Test
@@ -308,6 +441,7 @@ class GrandaEventsTest {
         AsyncEvent dead = awaitStatus(id, EventStatus.DEAD);
         assertEquals(1, dead.attempts());
         assertTrue(dead.error().startsWith("expired"), dead.error());
+        assertHeard("", List.of("attempt late failed", "dead late too_old"));
     }
 
     @Test
@@ -340,6 +474,7 @@ class GrandaEventsTest {
         assertEquals(List.of(T0.plusSeconds(10).toString(), T0.plusSeconds(20).toString(),
                 T0.plusSeconds(30).toString()), times);
         assertEquals(3, backend.runCalls());
+        assertHeard("fired ", List.of("fired tick schedule", "fired tick schedule", "fired tick schedule"));
     }
 
     @Test
@@ -364,6 +499,7 @@ class GrandaEventsTest {
             assertTrue(got.contains("\"status\":\"succeeded\""), got);
             await(() -> "delivered 204".equals(events.event(id).orElseThrow().callbackStatus()),
                     () -> "the callback's outcome recorded");
+            assertHeard("callback ", List.of("callback echo true delivered 204"));
             assertThrows(io.granda.core.InvalidFunctionSpecException.class,
                     () -> events.submit("echo", InvocationRequest.of("x"), null, "ftp://example.org/x", "api"));
         } finally {
@@ -386,8 +522,9 @@ class GrandaEventsTest {
                 clock.instant()), Duration.ofHours(1)).event().id();
         shared.start(stuck, 0, clock.instant());
 
+        heard.lines.clear();
         GrandaEvents second = GrandaEvents.builder(granda, shared)
-                .options(AsyncOptions.DEFAULTS.withPollInterval(Duration.ofMillis(20))).start();
+                .options(AsyncOptions.DEFAULTS.withPollInterval(Duration.ofMillis(20))).listener(heard).start();
         try {
             await(() -> second.event(stuck).orElseThrow().status() == EventStatus.SUCCEEDED, () -> "rerun");
             AsyncEvent e = second.event(stuck).orElseThrow();
@@ -395,6 +532,8 @@ class GrandaEventsTest {
             assertEquals(1, e.interruptedAttempts());
             assertEquals(0, e.failedAttempts());
             assertEquals(1, second.event(id).orElseThrow().attempts(), "a succeeded event is not run again");
+            // The cut-short attempt is told once, by the start that finds it.
+            assertHeard("", List.of("attempt echo interrupted", "attempt echo succeeded"));
         } finally {
             second.close();
         }
