@@ -1,7 +1,9 @@
 package io.granda.core;
 
+import io.granda.core.access.ApiKey;
 import io.granda.core.access.ApiKeys;
 import io.granda.core.access.Tenant;
+import io.granda.core.access.TenantHasFunctionsException;
 import io.granda.core.build.BuildFailedException;
 import io.granda.core.build.FunctionSource;
 import io.granda.core.build.ImageBuilder;
@@ -843,6 +845,30 @@ public final class Granda implements AutoCloseable {
     /** @return the tenants and their API keys */
     public ApiKeys apiKeys() {
         return apiKeys;
+    }
+
+    /**
+     * Deletes a tenant that owns no functions, and revokes all its keys at once (see {@link ApiKeys#deleteTenant}).
+     * Functions are never deleted as a side effect: a tenant that still owns some is refused, naming them, and its
+     * user deletes them first. A function deployed for the tenant while it is being deleted (its key was checked just
+     * before) outlives it, as a function of a tenant that is not registered may; an admin sees and deletes it.
+     *
+     * @param tenant a tenant id
+     * @return the keys revoked now
+     * @throws io.granda.core.access.TenantNotFoundException     when there is no such tenant
+     * @throws io.granda.core.access.ProtectedTenantException    when it is {@link Tenant#DEFAULT}
+     * @throws io.granda.core.access.TenantHasFunctionsException when it owns functions; nothing was changed
+     * @throws io.granda.core.access.LastAdminKeyException       when it holds the last valid admin keys
+     */
+    public List<ApiKey> deleteTenant(String tenant) {
+        // Unknown and protected tenants are answered as such before their functions are looked at.
+        if (!Tenant.DEFAULT.equals(tenant) && apiKeys.tenant(tenant).isPresent()) {
+            List<String> owned = functions(tenant).stream().map(DeployedFunction::name).toList();
+            if (!owned.isEmpty()) {
+                throw new TenantHasFunctionsException(tenant, owned);
+            }
+        }
+        return apiKeys.deleteTenant(tenant);
     }
 
     /**

@@ -105,6 +105,7 @@ class AccessControlTest {
             new String[] {"GET", "/invocationDetails?function=owned", null, null},
             new String[] {"POST", "/tenants", "application/json", "{\"id\":\"sneaky\"}"},
             new String[] {"GET", "/tenants", null, null},
+            new String[] {"DELETE", "/tenants/globex", null, null},
             new String[] {"POST", "/tenants/acme/keys", "application/json", "{\"role\":\"admin\"}"},
             new String[] {"GET", "/tenants/acme/keys", null, null},
             new String[] {"DELETE", "/keys/KEYID", null, null},
@@ -391,7 +392,7 @@ class AccessControlTest {
             k.fieldNames().forEachRemaining(fields::add);
             assertFalse(k.toString().contains(token.substring(token.lastIndexOf('_') + 1)), "no secret listed");
         }
-        assertEquals(Set.of("createdAt", "keyId", "name", "revokedAt", "role", "tenant"), fields,
+        assertEquals(Set.of("createdAt", "expired", "expiresAt", "keyId", "name", "revokedAt", "role", "tenant"), fields,
                 "no secret and no hash in a listing");
 
         String globexKeyId = globexKey.substring(3, globexKey.lastIndexOf('_'));

@@ -1,6 +1,6 @@
 package io.granda.http.internal;
 
-import io.granda.core.access.ApiKey;
+import io.granda.core.access.KeyCheck;
 import io.granda.core.access.ApiKeys;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.Handler;
@@ -15,7 +15,7 @@ import java.util.Optional;
  * Finds who calls from the API key a request carries: {@code Authorization: Bearer <key>}, or
  * {@code X-Granda-Key: <key>} for clients that cannot set {@code Authorization}. Thread-safe. Not API.
  *
- * <p>A missing, malformed, unknown or revoked key is refused with {@code 401 unauthorized} (and
+ * <p>A missing, malformed, unknown, revoked or expired key is refused with {@code 401 unauthorized} (and
  * {@code WWW-Authenticate: Bearer}), before the request is read any further: nothing is parsed, looked up or
  * changed for an unauthenticated request. When keys are not required, every caller is an admin of the default tenant.
  */
@@ -35,6 +35,15 @@ public final class Authenticator {
     public Authenticator(ApiKeys keys, boolean required) {
         this.keys = Objects.requireNonNull(keys, "keys");
         this.required = required;
+    }
+
+    /**
+     * @param granda the platform whose keys to check against
+     * @param config whether keys are required
+     * @return the authenticator of a service of that platform
+     */
+    public static Authenticator of(io.granda.core.Granda granda, io.granda.http.GrandaHttpConfig config) {
+        return new Authenticator(granda.apiKeys(), config.requireApiKey());
     }
 
     /** @return whether requests need a key */
@@ -69,9 +78,16 @@ public final class Authenticator {
     }
 
     private Caller check(String token) {
-        ApiKey key = keys.verify(token).orElseThrow(() -> unauthorized("the API key is not valid: unknown, "
-                + "revoked or mistyped"));
-        return new Caller(key.tenant(), key.role(), key.keyId());
+        KeyCheck check = keys.check(token);
+        return switch (check.result()) {
+            case VALID -> new Caller(check.key().tenant(), check.key().role(), check.key().keyId());
+            // Said only to whoever holds the secret (a check tells a guesser nothing): a holder then knows to ask
+            // for a new key rather than look for a typo.
+            case EXPIRED -> throw unauthorized("the API key '" + check.key().keyId() + "' expired at "
+                    + check.key().expiresAt() + "; ask for a new one");
+            case MALFORMED, UNKNOWN, REVOKED -> throw unauthorized("the API key is not valid: unknown, revoked or "
+                    + "mistyped");
+        };
     }
 
     /**
