@@ -45,7 +45,10 @@ class AccessControlTest {
     @BeforeEach
     void start() {
         backend = new FakeBackend();
-        http = new HttpTestServer(Granda.builder().backend(backend).build(), GrandaHttpConfig.DEFAULTS);
+        http = new HttpTestServer(Granda.builder().backend(backend)
+                // Sends many invalid keys from one address on purpose, to see each refused as such: the limit on
+                // failed authentications (AuthFailureThrottleTest) would answer 429 instead.
+                .authFailureLimit(0).build(), GrandaHttpConfig.DEFAULTS);
         admin = http;
         anonymous = http.as(null);
         assertEquals(201, admin.json("POST", "/tenants", "{\"id\":\"acme\"}").status());

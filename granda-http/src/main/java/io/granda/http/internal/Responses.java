@@ -71,6 +71,9 @@ public final class Responses {
             return;
         }
         if (failure instanceof ApiException e) {
+            if (e.retryAfterSeconds() > 0) {
+                res.header(HeaderNames.RETRY_AFTER, Long.toString(e.retryAfterSeconds()));
+            }
             json(res, e.status(), errorBody(e.code(), e.getMessage(), e.field()));
             return;
         }
