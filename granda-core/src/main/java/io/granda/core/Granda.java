@@ -1,7 +1,10 @@
 package io.granda.core;
 
+import io.granda.core.access.ApiKey;
 import io.granda.core.access.ApiKeys;
+import io.granda.core.access.AuthFailureLimiter;
 import io.granda.core.access.Tenant;
+import io.granda.core.access.TenantHasFunctionsException;
 import io.granda.core.build.BuildFailedException;
 import io.granda.core.build.FunctionSource;
 import io.granda.core.build.ImageBuilder;
@@ -94,6 +97,7 @@ public final class Granda implements AutoCloseable {
     private final GrandaOptions options;
     private final ApiKeyStore apiKeyStore;
     private final ApiKeys apiKeys;
+    private final AuthFailureLimiter authFailures;
     /**
      * Held while an update or a delete checks that the function it was asked about is still the one registered under
      * its name and changes it: without it, a function deleted and created again (perhaps by another tenant) between
@@ -130,6 +134,7 @@ public final class Granda implements AutoCloseable {
         this.options = b.options;
         this.apiKeyStore = b.apiKeyStore != null ? b.apiKeyStore : new InMemoryApiKeyStore(b.clock);
         this.apiKeys = new ApiKeys(apiKeyStore, clock);
+        this.authFailures = AuthFailureLimiter.of(b.authFailureLimit, clock);
         this.runModeInvoker = new RunModeInvoker(backend, clock, options.maxOutputBytes(), options.maxLogTailBytes());
         this.cache = new FunctionCache(registry);
         this.runtimes = b.runtimes;
@@ -869,6 +874,38 @@ public final class Granda implements AutoCloseable {
     }
 
     /**
+     * @return the counter of failed key checks by client, shared by every service of this platform that checks keys
+     *         (so that a guesser cannot spread its attempts over them)
+     */
+    public AuthFailureLimiter authFailures() {
+        return authFailures;
+    }
+
+    /**
+     * Deletes a tenant that owns no functions, and revokes all its keys at once (see {@link ApiKeys#deleteTenant}).
+     * Functions are never deleted as a side effect: a tenant that still owns some is refused, naming them, and its
+     * user deletes them first. A function deployed for the tenant while it is being deleted (its key was checked just
+     * before) outlives it, as a function of a tenant that is not registered may; an admin sees and deletes it.
+     *
+     * @param tenant a tenant id
+     * @return the keys revoked now
+     * @throws io.granda.core.access.TenantNotFoundException     when there is no such tenant
+     * @throws io.granda.core.access.ProtectedTenantException    when it is {@link Tenant#DEFAULT}
+     * @throws io.granda.core.access.TenantHasFunctionsException when it owns functions; nothing was changed
+     * @throws io.granda.core.access.LastAdminKeyException       when it holds the last valid admin keys
+     */
+    public List<ApiKey> deleteTenant(String tenant) {
+        // Unknown and protected tenants are answered as such before their functions are looked at.
+        if (!Tenant.DEFAULT.equals(tenant) && apiKeys.tenant(tenant).isPresent()) {
+            List<String> owned = functions(tenant).stream().map(DeployedFunction::name).toList();
+            if (!owned.isEmpty()) {
+                throw new TenantHasFunctionsException(tenant, owned);
+            }
+        }
+        return apiKeys.deleteTenant(tenant);
+    }
+
+    /**
      * What a purge of expired metering data removed.
      *
      * @param recordCutoff    raw records that started before this were purged
@@ -1167,6 +1204,7 @@ public final class Granda implements AutoCloseable {
         private RuntimeCatalog runtimes = RuntimeCatalog.NONE;
         private ImageBuilder imageBuilder;
         private int recentLogsPerFunction = DEFAULT_RECENT_LOGS_PER_FUNCTION;
+        private int authFailureLimit = AuthFailureLimiter.DEFAULT_LIMIT;
         private final List<PlatformListener> listeners = new ArrayList<>();
 
         private Builder() {
@@ -1256,6 +1294,22 @@ public final class Granda implements AutoCloseable {
                 throw new IllegalArgumentException("recentLogsPerFunction must be 1 to 10000, was " + calls);
             }
             this.recentLogsPerFunction = calls;
+            return this;
+        }
+
+        /**
+         * How many failed key checks a client may have within {@link AuthFailureLimiter#DEFAULT_WINDOW} before its
+         * keys are refused unchecked for a while ({@link #authFailures()}); default
+         * {@value AuthFailureLimiter#DEFAULT_LIMIT}, 0 for no limit.
+         *
+         * @throws IllegalArgumentException when not 0 to {@value AuthFailureLimiter#MAX_LIMIT}
+         */
+        public Builder authFailureLimit(int failures) {
+            if (failures < 0 || failures > AuthFailureLimiter.MAX_LIMIT) {
+                throw new IllegalArgumentException("authFailureLimit must be 0 to " + AuthFailureLimiter.MAX_LIMIT
+                        + ", was " + failures);
+            }
+            this.authFailureLimit = failures;
             return this;
         }
 

@@ -22,14 +22,20 @@ import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.util.Iterator;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 /**
- * Tenants and API keys: {@code POST /tenants}, {@code GET /tenants} (admin keys only),
- * {@code POST /tenants/{tenant}/keys} (the new key is in this answer and nowhere else, ever),
+ * Tenants and API keys: {@code POST /tenants}, {@code GET /tenants}, {@code DELETE /tenants/{tenant}} (admin keys
+ * only; a tenant that still owns functions is refused), {@code POST /tenants/{tenant}/keys} (the new key is in this
+ * answer and nowhere else, ever; it may expire),
  * {@code GET /tenants/{tenant}/keys} (never secrets), {@code DELETE /keys/{keyId}} (revoke: refused from the next
  * request on) and {@code GET /whoami} (who the key sent is). Mount it at {@code /}. See docs/http-api.md. Thread-safe.
  *
@@ -40,8 +46,9 @@ public final class AdminApiService implements HttpService {
     /** Longest body of these requests. */
     private static final int MAX_BODY_BYTES = 16 * 1024;
     private static final Set<String> TENANT_FIELDS = Set.of("id");
-    private static final Set<String> KEY_FIELDS = Set.of("name", "role");
+    private static final Set<String> KEY_FIELDS = Set.of("name", "role", "expiresInDays", "expiresAt");
 
+    private final Granda granda;
     private final ApiKeys keys;
     private final Authenticator auth;
 
@@ -50,8 +57,9 @@ public final class AdminApiService implements HttpService {
      * @param config HTTP settings (whether API keys are required)
      */
     public AdminApiService(Granda granda, GrandaHttpConfig config) {
-        this.keys = Objects.requireNonNull(granda).apiKeys();
-        this.auth = new Authenticator(keys, config.requireApiKey());
+        this.granda = Objects.requireNonNull(granda);
+        this.keys = granda.apiKeys();
+        this.auth = Authenticator.of(granda, config);
     }
 
     @Override
@@ -59,11 +67,13 @@ public final class AdminApiService implements HttpService {
         rules.get("/whoami", auth.authenticated("who am I", this::whoami))
                 .post("/tenants", auth.admin("create tenant", this::createTenant))
                 .get("/tenants", auth.admin("list tenants", this::listTenants))
+                .delete("/tenants/{tenant}", auth.admin("delete tenant", this::deleteTenant))
                 .post("/tenants/{tenant}/keys", auth.authenticated("create key", this::createKey))
                 .get("/tenants/{tenant}/keys", auth.authenticated("list keys", this::listKeys))
                 .delete("/keys/{keyId}", auth.authenticated("revoke key", this::revokeKey))
                 .any("/whoami", FunctionsApiService.methodNotAllowed("GET"))
                 .any("/tenants", FunctionsApiService.methodNotAllowed("GET, POST"))
+                .any("/tenants/{tenant}", FunctionsApiService.methodNotAllowed("DELETE"))
                 .any("/tenants/{tenant}/keys", FunctionsApiService.methodNotAllowed("GET, POST"))
                 .any("/keys/{keyId}", FunctionsApiService.methodNotAllowed("DELETE"));
     }
@@ -75,9 +85,12 @@ public final class AdminApiService implements HttpService {
         if (caller.keyId() == null) {
             body.putNull("keyId");
             body.putNull("name");
+            body.putNull("expiresAt");
         } else {
             body.put("keyId", caller.keyId());
-            body.put("name", keys.key(caller.keyId()).map(ApiKey::name).orElse(""));
+            Optional<ApiKey> key = keys.key(caller.keyId());
+            body.put("name", key.map(ApiKey::name).orElse(""));
+            putInstant(body, "expiresAt", key.map(ApiKey::expiresAt).orElse(null));
         }
         body.put("apiKeysRequired", auth.required());
         Responses.json(res, 200, body);
@@ -106,6 +119,12 @@ public final class AdminApiService implements HttpService {
         Responses.json(res, 200, body);
     }
 
+    private void deleteTenant(Caller caller, ServerRequest req, ServerResponse res) {
+        String tenant = req.path().pathParameters().get("tenant");
+        granda.deleteTenant(tenant);
+        res.status(204).send();
+    }
+
     private void createKey(Caller caller, ServerRequest req, ServerResponse res) {
         String tenant = ownTenant(caller, req);
         ObjectNode body = readObject(req, KEY_FIELDS, false);
@@ -126,7 +145,9 @@ public final class AdminApiService implements HttpService {
         if (name != null && !name.isNull() && !name.isTextual()) {
             throw ApiException.badRequest("invalid_request", "name", "name must be a string");
         }
-        IssuedApiKey issued = keys.issue(tenant, role, name == null || name.isNull() ? "" : name.textValue());
+        Instant expiresAt = expiry(body);
+        IssuedApiKey issued = keys.issue(tenant, role, name == null || name.isNull() ? "" : name.textValue(),
+                expiresAt);
         ObjectNode out = render(issued.key());
         // The only time the key is ever shown: Granda keeps its hash.
         out.put("key", issued.token());
@@ -152,6 +173,41 @@ public final class AdminApiService implements HttpService {
                 .orElseThrow(() -> new ApiKeyNotFoundException("no API key '" + keyId + "'"));
         keys.revoke(key.keyId());
         res.status(204).send();
+    }
+
+    /** @return the expiry a key-creation body asks for, {@code null} for none; a 400 naming the field if invalid */
+    private Instant expiry(ObjectNode body) {
+        JsonNode days = body.get("expiresInDays");
+        JsonNode at = body.get("expiresAt");
+        boolean hasDays = days != null && !days.isNull();
+        boolean hasAt = at != null && !at.isNull();
+        if (hasDays && hasAt) {
+            throw ApiException.badRequest("invalid_request", "expiresAt", "give expiresInDays or expiresAt, not both");
+        }
+        if (hasDays) {
+            // 30.0 is a whole number too, as JSON writers may send it; 30.5 and "30" are not.
+            if (!days.isNumber() || !days.canConvertToLong() || days.decimalValue().stripTrailingZeros().scale() > 0) {
+                throw ApiException.badRequest("invalid_request", "expiresInDays", "expiresInDays must be a whole "
+                        + "number of days from 1 to " + ApiKeys.MAX_LIFETIME.toDays() + ", was " + days);
+            }
+            return keys.expiryInDays(days.longValue());
+        }
+        if (hasAt) {
+            Instant parsed = null;
+            if (at.isTextual()) {
+                try {
+                    parsed = OffsetDateTime.parse(at.textValue(), DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant();
+                } catch (DateTimeParseException e) {
+                    // answered below
+                }
+            }
+            if (parsed == null) {
+                throw ApiException.badRequest("invalid_request", "expiresAt", "expiresAt must be an RFC 3339 time "
+                        + "with an offset, e.g. 2027-01-31T00:00:00Z, was " + at);
+            }
+            return parsed;
+        }
+        return null;
     }
 
     /** @return the path's tenant, when the caller may manage its keys (403 for another tenant's, existing or not) */
@@ -194,18 +250,24 @@ public final class AdminApiService implements HttpService {
         return n;
     }
 
-    private static ObjectNode render(ApiKey k) {
+    private ObjectNode render(ApiKey k) {
         ObjectNode n = Json.object();
         n.put("keyId", k.keyId());
         n.put("tenant", k.tenant());
         n.put("role", k.role().name().toLowerCase(Locale.ROOT));
         n.put("name", k.name());
         n.put("createdAt", k.createdAt().toString());
-        if (k.revokedAt() == null) {
-            n.putNull("revokedAt");
-        } else {
-            n.put("revokedAt", k.revokedAt().toString());
-        }
+        putInstant(n, "revokedAt", k.revokedAt());
+        putInstant(n, "expiresAt", k.expiresAt());
+        n.put("expired", keys.expired(k));
         return n;
+    }
+
+    private static void putInstant(ObjectNode n, String field, Instant at) {
+        if (at == null) {
+            n.putNull(field);
+        } else {
+            n.put(field, at.toString());
+        }
     }
 }

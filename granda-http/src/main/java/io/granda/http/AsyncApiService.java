@@ -74,7 +74,7 @@ public final class AsyncApiService implements HttpService {
     public AsyncApiService(Granda granda, GrandaEvents events, GrandaHttpConfig config) {
         this.granda = Objects.requireNonNull(granda, "granda");
         this.events = events;
-        this.auth = new Authenticator(granda.apiKeys(), config.requireApiKey());
+        this.auth = Authenticator.of(granda, config);
     }
 
     @Override

@@ -69,7 +69,7 @@ public final class FunctionsApiService implements HttpService {
     public FunctionsApiService(Granda granda, GrandaHttpConfig config) {
         this.granda = Objects.requireNonNull(granda);
         this.config = Objects.requireNonNull(config);
-        this.auth = new Authenticator(granda.apiKeys(), config.requireApiKey());
+        this.auth = Authenticator.of(granda, config);
     }
 
     @Override

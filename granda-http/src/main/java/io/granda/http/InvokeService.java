@@ -78,7 +78,7 @@ public final class InvokeService implements HttpService {
         this.granda = Objects.requireNonNull(granda);
         this.config = Objects.requireNonNull(config);
         this.events = events;
-        this.auth = new Authenticator(granda.apiKeys(), config.requireApiKey());
+        this.auth = Authenticator.of(granda, config);
     }
 
     @Override

@@ -75,7 +75,7 @@ public final class LegacyApiService implements HttpService {
     public LegacyApiService(Granda granda, GrandaHttpConfig config) {
         this.granda = Objects.requireNonNull(granda);
         this.config = Objects.requireNonNull(config);
-        this.auth = new Authenticator(granda.apiKeys(), config.requireApiKey());
+        this.auth = Authenticator.of(granda, config);
     }
 
     @Override
@@ -237,6 +237,9 @@ public final class LegacyApiService implements HttpService {
             try {
                 handler.handle(auth.caller(req), req, res);
             } catch (ApiException e) {
+                if (e.retryAfterSeconds() > 0) {
+                    res.header(HeaderNames.RETRY_AFTER, Long.toString(e.retryAfterSeconds()));
+                }
                 fail(res, e.status(), e.code(), e.getMessage(), e.field(), payloadField, null);
             } catch (GrandaException e) {
                 String field = e instanceof InvalidFunctionSpecException invalid ? legacyField(invalid.field()) : null;

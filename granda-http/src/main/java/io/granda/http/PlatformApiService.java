@@ -44,7 +44,7 @@ public final class PlatformApiService implements HttpService {
      */
     public PlatformApiService(Granda granda, GrandaHttpConfig config) {
         this.granda = Objects.requireNonNull(granda);
-        this.auth = new Authenticator(granda.apiKeys(), config.requireApiKey());
+        this.auth = Authenticator.of(granda, config);
     }
 
     @Override

@@ -66,7 +66,7 @@ public final class UsageApiService implements HttpService {
      */
     public UsageApiService(Granda granda, GrandaHttpConfig config) {
         this.granda = Objects.requireNonNull(granda);
-        this.auth = new Authenticator(granda.apiKeys(), config.requireApiKey());
+        this.auth = Authenticator.of(granda, config);
     }
 
     @Override

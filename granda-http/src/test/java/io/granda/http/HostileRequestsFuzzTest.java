@@ -60,7 +60,10 @@ class HostileRequestsFuzzTest {
 
     @BeforeContainer
     static void start() {
-        http = new HttpTestServer(Granda.builder().backend(new FakeBackend()).build(), GrandaHttpConfig.DEFAULTS);
+        http = new HttpTestServer(Granda.builder().backend(new FakeBackend())
+                // Sends many invalid keys from one address on purpose, to see each refused as such: the limit on
+                // failed authentications (AuthFailureThrottleTest) would answer 429 instead.
+                .authFailureLimit(0).build(), GrandaHttpConfig.DEFAULTS);
         var issued = http.granda.apiKeys().issue(io.granda.core.access.Tenant.DEFAULT,
                 io.granda.core.access.Role.ADMIN, "revoked at once");
         revokedKey = issued.token();

@@ -110,6 +110,7 @@ public final class GrandaServer implements AutoCloseable {
                     .registry(store.functions())
                     .meteringStore(store.metering())
                     .apiKeyStore(store.apiKeys())
+                    .authFailureLimit(config.authFailureLimit())
                     .clock(clock)
                     .options(options)
                     .runtimes(Runtimes.withBaseImages(config.runtimeImages()));

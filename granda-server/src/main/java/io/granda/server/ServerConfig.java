@@ -5,6 +5,7 @@ import io.granda.core.MeteringOptions;
 import io.granda.core.PoolOptions;
 import io.granda.core.Prices;
 import io.granda.core.access.ApiKeyTokens;
+import io.granda.core.access.AuthFailureLimiter;
 import io.granda.core.async.AsyncOptions;
 import io.granda.http.GrandaHttp;
 
@@ -46,6 +47,8 @@ import java.util.Optional;
  *                          start; empty: one is generated at the first start and printed once
  * @param requireApiKey     whether management calls need an API key (default true)
  * @param metricsKey        a token {@code GET /metrics} then needs as {@code Authorization: Bearer}; empty for none
+ * @param authFailureLimit  failed key checks one client address may have within 60 s before its requests with a key
+ *                          get 429 (default 20, 0 to 1000; 0: no limit)
  */
 public record ServerConfig(
         int port,
@@ -69,7 +72,8 @@ public record ServerConfig(
         int maxHeaderBytes,
         Optional<String> adminKey,
         boolean requireApiKey,
-        Optional<String> metricsKey) {
+        Optional<String> metricsKey,
+        int authFailureLimit) {
 
     /** One configurable option: flag name, variable name, default, help. */
     record Option(String name, String defaultValue, String help) {
@@ -134,7 +138,11 @@ public record ServerConfig(
                     + "gk_admin_$(openssl rand -hex 32) (default: one is generated at the first start and printed once)"),
             new Option("require-api-key", "true", "whether management calls need an API key (false: anyone is an admin)"),
             new Option("metrics-key", "", "a token GET /metrics then needs as 'Authorization: Bearer <token>' "
-                    + "(default: /metrics is open; keep it inside your network)"));
+                    + "(default: /metrics is open; keep it inside your network)"),
+            new Option("auth-failure-limit", Integer.toString(AuthFailureLimiter.DEFAULT_LIMIT),
+                    "failed API key checks one address may have within 60 s before its requests with a key get 429 "
+                            + "until the window lets them through (0 to " + AuthFailureLimiter.MAX_LIMIT
+                            + "; 0: no limit)"));
 
     /** Longest retention accepted, a hundred years: longer would be forever in all but name. */
     static final int MAX_RETENTION_DAYS = 36_500;
@@ -218,7 +226,8 @@ public record ServerConfig(
                 intValue(values, "max-header-bytes", 1024, 1024 * 1024),
                 adminKey(values.get("admin-key")),
                 booleanValue(values, "require-api-key"),
-                metricsKey(values.get("metrics-key")));
+                metricsKey(values.get("metrics-key")),
+                intValue(values, "auth-failure-limit", 0, AuthFailureLimiter.MAX_LIMIT));
     }
 
     /** Never echoes the value: a key in a message ends up in logs and terminals. */
@@ -259,7 +268,7 @@ public record ServerConfig(
                 + ", dockerSettings=" + dockerSettings + ", adminKey=" + adminKey.map(k -> "<hidden>")
                 + ", async=" + async + ", maxRequestLineBytes=" + maxRequestLineBytes + ", maxHeaderBytes="
                 + maxHeaderBytes + ", requireApiKey=" + requireApiKey + ", metricsKey="
-                + metricsKey.map(k -> "<hidden>") + "]";
+                + metricsKey.map(k -> "<hidden>") + ", authFailureLimit=" + authFailureLimit + "]";
     }
 
     /** Reads {@code name=value,...}; names get the {@code docker.} prefix when they lack it. */

@@ -24,7 +24,8 @@ import java.util.Optional;
 public final class SqliteApiKeyStore implements ApiKeyStore {
 
     private static final String KEY_COLUMNS =
-            "key_id, tenant, role, name, secret_sha256, created_at_us, revoked_at_us";
+            "key_id, tenant, role, name, secret_sha256, created_at_us, revoked_at_us, expires_at_us";
+    private static final String KEY_VALUES = ":id, :tenant, :role, :name, :hash, :created, :revoked, :expires";
 
     private final SqliteStore store;
 
@@ -38,8 +39,18 @@ public final class SqliteApiKeyStore implements ApiKeyStore {
         Tenant stored = new Tenant(tenant.id(), EpochMicros.truncate(tenant.createdAt()));
         return store.write("create tenant " + tenant.id(), h -> {
             // The writer transaction is IMMEDIATE: nobody can create the id between this check and the insert.
-            if (findTenant(h, tenant.id()).isPresent()) {
-                throw new TenantAlreadyExistsException("a tenant named '" + tenant.id() + "' already exists");
+            // A deleted tenant's row stays, so its id is taken too.
+            record Row(Instant deletedAt) {
+            }
+            Optional<Row> row = h.createQuery("SELECT deleted_at_us FROM tenants WHERE id = :id")
+                    .bind("id", tenant.id()).map((rs, ctx) -> {
+                        long at = rs.getLong(1);
+                        return new Row(rs.wasNull() ? null : EpochMicros.toInstant(at));
+                    }).findOne();
+            if (row.isPresent()) {
+                throw row.get().deletedAt() == null
+                        ? new TenantAlreadyExistsException("a tenant named '" + tenant.id() + "' already exists")
+                        : TenantAlreadyExistsException.deleted(tenant.id(), row.get().deletedAt());
             }
             h.createUpdate("INSERT INTO tenants (id, created_at_us) VALUES (:id, :at)")
                     .bind("id", stored.id()).bind("at", EpochMicros.of(stored.createdAt())).execute();
@@ -54,8 +65,31 @@ public final class SqliteApiKeyStore implements ApiKeyStore {
 
     @Override
     public List<Tenant> tenants() {
-        return store.read("list tenants", h -> h.createQuery("SELECT id, created_at_us FROM tenants ORDER BY id")
+        return store.read("list tenants", h -> h.createQuery("SELECT id, created_at_us FROM tenants "
+                        + "WHERE deleted_at_us IS NULL ORDER BY id")
                 .map((rs, ctx) -> tenantOf(rs)).list());
+    }
+
+    @Override
+    public List<ApiKey> deleteTenant(String id, Instant at) {
+        long atMicros = EpochMicros.of(at);
+        return store.write("delete tenant " + id, h -> {
+            requireTenant(h, id);
+            // The keys about to be revoked, read in the same IMMEDIATE transaction: nobody adds or revokes between.
+            List<String> revoking = h.createQuery("SELECT key_id FROM api_keys WHERE tenant = :tenant "
+                            + "AND revoked_at_us IS NULL ORDER BY created_at_us, key_id")
+                    .bind("tenant", id).mapTo(String.class).list();
+            h.createUpdate("UPDATE api_keys SET revoked_at_us = :at WHERE tenant = :tenant AND revoked_at_us IS NULL")
+                    .bind("at", atMicros).bind("tenant", id).execute();
+            h.createUpdate("UPDATE tenants SET deleted_at_us = :at WHERE id = :id")
+                    .bind("at", atMicros).bind("id", id).execute();
+            List<ApiKey> revoked = new java.util.ArrayList<>();
+            for (String keyId : revoking) {
+                revoked.add(h.createQuery("SELECT " + KEY_COLUMNS + " FROM api_keys WHERE key_id = :id")
+                        .bind("id", keyId).map((rs, ctx) -> keyOf(rs)).one());
+            }
+            return List.copyOf(revoked);
+        });
     }
 
     @Override
@@ -63,8 +97,8 @@ public final class SqliteApiKeyStore implements ApiKeyStore {
         Objects.requireNonNull(key, "key");
         return store.write("add API key " + key.keyId(), h -> {
             requireTenant(h, key.tenant());
-            int added = h.createUpdate("INSERT INTO api_keys (" + KEY_COLUMNS + ") VALUES (:id, :tenant, :role, "
-                            + ":name, :hash, :created, :revoked) ON CONFLICT (key_id) DO NOTHING")
+            int added = h.createUpdate("INSERT INTO api_keys (" + KEY_COLUMNS + ") VALUES (" + KEY_VALUES
+                            + ") ON CONFLICT (key_id) DO NOTHING")
                     .bindMap(bindings(key)).execute();
             return added == 1;
         });
@@ -75,8 +109,7 @@ public final class SqliteApiKeyStore implements ApiKeyStore {
         Objects.requireNonNull(key, "key");
         store.write("put API key " + key.keyId(), h -> {
             requireTenant(h, key.tenant());
-            return h.createUpdate("INSERT OR REPLACE INTO api_keys (" + KEY_COLUMNS + ") VALUES (:id, :tenant, "
-                            + ":role, :name, :hash, :created, :revoked)")
+            return h.createUpdate("INSERT OR REPLACE INTO api_keys (" + KEY_COLUMNS + ") VALUES (" + KEY_VALUES + ")")
                     .bindMap(bindings(key)).execute();
         });
     }
@@ -117,7 +150,8 @@ public final class SqliteApiKeyStore implements ApiKeyStore {
     }
 
     private static Optional<Tenant> findTenant(Handle h, String id) {
-        return h.createQuery("SELECT id, created_at_us FROM tenants WHERE id = :id").bind("id", id)
+        return h.createQuery("SELECT id, created_at_us FROM tenants WHERE id = :id AND deleted_at_us IS NULL")
+                .bind("id", id)
                 .map((rs, ctx) -> tenantOf(rs)).findOne();
     }
 
@@ -136,6 +170,7 @@ public final class SqliteApiKeyStore implements ApiKeyStore {
         m.put("hash", k.secretHash());
         m.put("created", EpochMicros.of(k.createdAt()));
         m.put("revoked", k.revokedAt() == null ? null : EpochMicros.of(k.revokedAt()));
+        m.put("expires", k.expiresAt() == null ? null : EpochMicros.of(k.expiresAt()));
         return m;
     }
 
@@ -153,7 +188,10 @@ public final class SqliteApiKeyStore implements ApiKeyStore {
         }
         long revoked = rs.getLong("revoked_at_us");
         Instant revokedAt = rs.wasNull() ? null : EpochMicros.toInstant(revoked);
+        long expires = rs.getLong("expires_at_us");
+        Instant expiresAt = rs.wasNull() ? null : EpochMicros.toInstant(expires);
         return new ApiKey(rs.getString("key_id"), rs.getString("tenant"), role, rs.getString("name"),
-                rs.getString("secret_sha256"), EpochMicros.toInstant(rs.getLong("created_at_us")), revokedAt);
+                rs.getString("secret_sha256"), EpochMicros.toInstant(rs.getLong("created_at_us")), revokedAt,
+                expiresAt);
     }
 }

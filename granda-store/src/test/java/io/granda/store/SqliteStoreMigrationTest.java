@@ -145,7 +145,7 @@ class SqliteStoreMigrationTest {
             previous = version;
         }
         assertEquals(previous, Migrations.latestVersion());
-        assertEquals(List.of(1, 2, 3, 4, 5, 6, 7, 9), Migrations.versions());
+        assertEquals(List.of(1, 2, 3, 4, 5, 6, 7, 8, 9), Migrations.versions());
     }
 
     @Test
@@ -165,8 +165,42 @@ class SqliteStoreMigrationTest {
                     store.apiKeys().tenants(), "the default tenant dates from the first function");
             assertEquals(List.of(), store.apiKeys().keys(null));
         }
-        assertEquals(List.of("1", "2", "3", "4", "5", "6", "7", "9"),
+        assertEquals(List.of("1", "2", "3", "4", "5", "6", "7", "8", "9"),
                 strings(db, "SELECT version FROM schema_version ORDER BY version"));
+    }
+
+    @Test
+    void aVersionSevenFileKeepsItsKeysValidAndTheyNeverExpire() throws Exception {
+        Path db = dir.resolve("v7.db");
+        createAtVersion(db, 7);
+        String token = io.granda.core.access.ApiKeyTokens.newToken("oldkey7");
+        String revokedToken = io.granda.core.access.ApiKeyTokens.newToken("gone7");
+        exec(db, "INSERT INTO tenants (id, created_at_us) VALUES ('acme', 1000000)");
+        exec(db, "INSERT INTO api_keys (key_id, tenant, role, name, secret_sha256, created_at_us, revoked_at_us) "
+                + "VALUES ('oldkey7', 'acme', 'TENANT', 'ci', '" + io.granda.core.access.ApiKeyTokens.hash(token)
+                + "', 2000000, NULL)");
+        exec(db, "INSERT INTO api_keys (key_id, tenant, role, name, secret_sha256, created_at_us, revoked_at_us) "
+                + "VALUES ('gone7', 'acme', 'TENANT', '', '" + io.granda.core.access.ApiKeyTokens.hash(revokedToken)
+                + "', 2000000, 3000000)");
+        // Years after the keys were made: a key without an expiry never expires.
+        clock.advance(Duration.ofDays(20 * 365));
+
+        try (SqliteStore store = open(db)) {
+            io.granda.core.access.ApiKeys keys = new io.granda.core.access.ApiKeys(store.apiKeys(), clock);
+            io.granda.core.access.ApiKey old = keys.verify(token).orElseThrow();
+            assertEquals(null, old.expiresAt());
+            assertEquals("acme", old.tenant());
+            assertEquals(io.granda.core.access.KeyCheck.Result.REVOKED, keys.check(revokedToken).result());
+            assertEquals(List.of("acme", "default"),
+                    keys.tenants().stream().map(io.granda.core.access.Tenant::id).toList());
+            // And the new columns work on the upgraded file.
+            keys.issue("acme", io.granda.core.access.Role.TENANT, "new", clock.instant().plusSeconds(60));
+            assertEquals(2, keys.deleteTenant("acme").size(), "both valid keys revoked");
+        }
+        assertEquals(List.of("1", "2", "3", "4", "5", "6", "7", "8", "9"),
+                strings(db, "SELECT version FROM schema_version ORDER BY version"));
+        assertEquals(1, count(db, "SELECT COUNT(*) FROM api_keys WHERE expires_at_us IS NOT NULL"));
+        assertEquals(1, count(db, "SELECT COUNT(*) FROM tenants WHERE deleted_at_us IS NOT NULL"));
     }
 
     @Test
@@ -181,7 +215,7 @@ class SqliteStoreMigrationTest {
             store.functions().create("acme", spec("after-the-gap"), null);
         }
 
-        assertEquals(List.of("1", "2", "3", "4", "5", "6", "7", "9"),
+        assertEquals(List.of("1", "2", "3", "4", "5", "6", "7", "8", "9"),
                 strings(db, "SELECT version FROM schema_version ORDER BY version"));
         assertInvocationsKeyedById(db);
         assertEquals(0, count(db, "SELECT COUNT(*) FROM async_events"), "V6 applied after V7");

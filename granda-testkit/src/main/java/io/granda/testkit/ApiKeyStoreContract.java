@@ -206,6 +206,75 @@ public abstract class ApiKeyStoreContract {
         assertEquals(1, store.keys(null).size());
     }
 
+    // ---- expiry ----
+
+    @Test
+    void aKeysExpiryRoundTripsToTheMicrosecondAndSurvivesRevocation() {
+        Instant expiry = START.plus(Duration.ofDays(30)).plusNanos(7_000);
+        ApiKey expiring = new ApiKey("exp1", Tenant.DEFAULT, Role.TENANT, "", ApiKeyTokens.hash(
+                ApiKeyTokens.newToken("exp1")), START, null, expiry);
+        ApiKey never = key("never1", Tenant.DEFAULT, Role.TENANT, START.plusSeconds(1));
+
+        assertTrue(store.addKey(expiring));
+        store.addKey(never);
+
+        assertEquals(Optional.of(expiring), store.key("exp1"));
+        assertEquals(expiry, store.key("exp1").orElseThrow().expiresAt());
+        assertEquals(null, store.key("never1").orElseThrow().expiresAt(), "no expiry stays none");
+        assertEquals(List.of(expiring, never), store.keys(null));
+        ApiKey revoked = store.revoke("exp1", START.plusSeconds(5)).orElseThrow();
+        assertEquals(expiry, revoked.expiresAt(), "revoking keeps the expiry");
+        ApiKey replaced = new ApiKey("exp1", Tenant.DEFAULT, Role.ADMIN, "configured", expiring.secretHash(), START,
+                null, null);
+        store.putKey(replaced);
+        assertEquals(Optional.of(replaced), store.key("exp1"), "put replaces the expiry too, with none");
+    }
+
+    // ---- tenant deletion ----
+
+    @Test
+    void deletingATenantRevokesAllItsKeysAtOnceAndKeepsThem() {
+        store.createTenant(new Tenant("acme", START));
+        store.createTenant(new Tenant("globex", START));
+        ApiKey first = key("acme1", "acme", Role.TENANT, START);
+        ApiKey second = key("acme2", "acme", Role.ADMIN, START.plusSeconds(1));
+        ApiKey earlier = key("acme3", "acme", Role.TENANT, START.plusSeconds(2));
+        ApiKey other = key("glob1", "globex", Role.TENANT, START);
+        for (ApiKey k : List.of(first, second, earlier, other)) {
+            store.addKey(k);
+        }
+        Instant revokedBefore = START.plusSeconds(3);
+        store.revoke("acme3", revokedBefore);
+        Instant at = START.plus(Duration.ofHours(1)).plusNanos(2_000);
+
+        List<ApiKey> revoked = store.deleteTenant("acme", at);
+
+        assertEquals(List.of(first.revokedAt(at), second.revokedAt(at)), revoked, "the keys revoked now, oldest first");
+        assertEquals(Optional.empty(), store.tenant("acme"));
+        assertEquals(List.of("default", "globex"), store.tenants().stream().map(Tenant::id).toList());
+        assertEquals(List.of(first.revokedAt(at), second.revokedAt(at), earlier.revokedAt(revokedBefore)),
+                store.keys("acme"), "the keys stay, revoked; one revoked before keeps its time");
+        assertEquals(Optional.of(other), store.key("glob1"), "another tenant's keys are untouched");
+        assertTrue(store.tenant("globex").isPresent());
+    }
+
+    @Test
+    void aDeletedTenantIsGoneForGoodAndItsIdStaysTaken() {
+        store.createTenant(new Tenant("acme", START));
+        store.deleteTenant("acme", START.plusSeconds(1));
+
+        assertThrows(TenantNotFoundException.class, () -> store.deleteTenant("acme", START.plusSeconds(2)),
+                "deleting twice");
+        assertThrows(TenantNotFoundException.class, () -> store.deleteTenant("ghost", START.plusSeconds(2)));
+        assertThrows(TenantNotFoundException.class, () -> store.addKey(key("late1", "acme", Role.TENANT, START)));
+        assertThrows(TenantNotFoundException.class, () -> store.putKey(key("late2", "acme", Role.TENANT, START)));
+        TenantAlreadyExistsException e = assertThrows(TenantAlreadyExistsException.class,
+                () -> store.createTenant(new Tenant("acme", START.plusSeconds(3))));
+        assertTrue(e.getMessage().contains("deleted"), e.getMessage());
+        assertEquals(Optional.empty(), store.tenant("acme"), "a refused create changes nothing");
+        assertEquals(List.of(), store.keys("acme"));
+    }
+
     /** A key with a fresh random secret's hash. */
     protected static ApiKey key(String keyId, String tenant, Role role, Instant createdAt) {
         return new ApiKey(keyId, tenant, role, "", ApiKeyTokens.hash(ApiKeyTokens.newToken(keyId)), createdAt, null);

@@ -14,10 +14,11 @@ import java.util.regex.Pattern;
  * @param name       a label its creator gave it (e.g. {@code ci}), may be empty
  * @param secretHash the SHA-256 of the whole key, in lowercase hex (see {@link ApiKeyTokens#hash(String)})
  * @param createdAt  when it was made
- * @param revokedAt  when it was revoked; {@code null} while it is valid
+ * @param revokedAt  when it was revoked; {@code null} until it is
+ * @param expiresAt  the first instant it is refused at; {@code null} when it never expires
  */
 public record ApiKey(String keyId, String tenant, Role role, String name, String secretHash, Instant createdAt,
-                     Instant revokedAt) {
+                     Instant revokedAt, Instant expiresAt) {
 
     /** Longest {@link #name()}. */
     public static final int MAX_NAME_LENGTH = 100;
@@ -36,6 +37,25 @@ public record ApiKey(String keyId, String tenant, Role role, String name, String
         Objects.requireNonNull(createdAt, "createdAt");
     }
 
+    /** A key that never expires. */
+    public ApiKey(String keyId, String tenant, Role role, String name, String secretHash, Instant createdAt,
+                  Instant revokedAt) {
+        this(keyId, tenant, role, name, secretHash, createdAt, revokedAt, null);
+    }
+
+    /**
+     * @param now the time to judge at
+     * @return whether it has expired by then: it is refused from {@link #expiresAt()} on, that instant included
+     */
+    public boolean expiredAt(Instant now) {
+        return expiresAt != null && !now.isBefore(expiresAt);
+    }
+
+    /** @return whether it lets its holder in at that time: neither revoked nor expired */
+    public boolean validAt(Instant now) {
+        return !revoked() && !expiredAt(now);
+    }
+
     /** @return whether it has been revoked */
     public boolean revoked() {
         return revokedAt != null;
@@ -43,13 +63,14 @@ public record ApiKey(String keyId, String tenant, Role role, String name, String
 
     /** @return this key, revoked at that time (a key already revoked keeps its first revocation time) */
     public ApiKey revokedAt(Instant at) {
-        return revoked() ? this : new ApiKey(keyId, tenant, role, name, secretHash, createdAt, at);
+        return revoked() ? this : new ApiKey(keyId, tenant, role, name, secretHash, createdAt, at, expiresAt);
     }
 
     /** The hash is of a high-entropy secret, but there is still no reason to print it. */
     @Override
     public String toString() {
         return "ApiKey[" + keyId + ", tenant=" + tenant + ", role=" + role + ", name=" + name + ", createdAt="
-                + createdAt + (revoked() ? ", revokedAt=" + revokedAt : "") + "]";
+                + createdAt + (revoked() ? ", revokedAt=" + revokedAt : "")
+                + (expiresAt != null ? ", expiresAt=" + expiresAt : "") + "]";
     }
 }

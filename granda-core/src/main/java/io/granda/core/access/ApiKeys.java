@@ -25,6 +25,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * cannot put the old key back (both take {@link #fillLock}). Another process sharing the store (several servers on
  * one database) sees a revocation within {@link #CACHE_TTL}.
  *
+ * <p><b>Expiry.</b> A key may carry an expiry ({@link ApiKey#expiresAt()}); it is judged against the clock at every
+ * check, cached or not, so a key stops working at its expiry to the instant. A configured key never expires.
+ *
  * <p>Keys are never logged; their ids are.
  */
 public final class ApiKeys {
@@ -35,6 +38,8 @@ public final class ApiKeys {
     /** Most keys cached; beyond, the cache starts over (a key that misses costs one store read). */
     public static final int CACHE_MAX_KEYS = 10_000;
     private static final int MAX_ID_ATTEMPTS = 5;
+    /** Longest a key may be made to live: ten years. Further would be "never" in all but name; say so instead. */
+    public static final Duration MAX_LIFETIME = Duration.ofDays(3650);
 
     private record Cached(ApiKey key, Instant until) {
     }
@@ -83,6 +88,43 @@ public final class ApiKeys {
         return store.tenant(id);
     }
 
+    /**
+     * Deletes a tenant and revokes all its keys at once: from the next check on none of them is valid, here and, within
+     * {@link #CACHE_TTL}, in other processes sharing the store. Its id is not given out again. Whether it still owns
+     * functions is not known here: {@link io.granda.core.Granda#deleteTenant(String)} checks that first.
+     *
+     * @param id a tenant id
+     * @return the keys revoked now
+     * @throws TenantNotFoundException   when there is no such tenant
+     * @throws ProtectedTenantException  when it is {@link Tenant#DEFAULT}
+     * @throws LastAdminKeyException     when it holds the last valid admin keys
+     */
+    public List<ApiKey> deleteTenant(String id) {
+        changeLock.lock();
+        try {
+            if (Tenant.DEFAULT.equals(id)) {
+                throw new ProtectedTenantException("the tenant '" + Tenant.DEFAULT + "' always exists and cannot be "
+                        + "deleted: functions deployed without a tenant and the configured admin key belong to it");
+            }
+            if (store.tenant(id).isEmpty()) {
+                throw new TenantNotFoundException("no tenant named '" + id + "'");
+            }
+            Instant at = now();
+            List<ApiKey> all = store.keys(null);
+            boolean holdsAdmin = all.stream().anyMatch(k -> k.tenant().equals(id) && isValidAdmin(k, at));
+            if (holdsAdmin && all.stream().noneMatch(k -> !k.tenant().equals(id) && isValidAdmin(k, at))) {
+                throw new LastAdminKeyException("tenant '" + id + "' holds the last valid admin keys; issue an admin "
+                        + "key of another tenant first");
+            }
+            List<ApiKey> revoked = store.deleteTenant(id, at);
+            revoked.forEach(k -> forget(k.keyId()));
+            LOG.atInfo().addKeyValue("tenant", id).addKeyValue("keysRevoked", revoked.size()).log("tenant deleted");
+            return revoked;
+        } finally {
+            changeLock.unlock();
+        }
+    }
+
     // ---- keys ----
 
     /**
@@ -96,18 +138,36 @@ public final class ApiKeys {
      * @throws InvalidFunctionSpecException (field {@code name}) when the name is too long or not printable
      */
     public IssuedApiKey issue(String tenant, Role role, String name) {
+        return issue(tenant, role, name, null);
+    }
+
+    /**
+     * Makes a new key that expires; see {@link #issue(String, Role, String)}.
+     *
+     * @param tenant    the tenant the key acts for
+     * @param role      what it may do
+     * @param name      a label, may be empty
+     * @param expiresAt the first instant the key is refused at, in the future and at most {@link #MAX_LIFETIME}
+     *                  ahead (kept to the microsecond); {@code null} for a key that never expires
+     * @return the key with its secret
+     * @throws TenantNotFoundException      when the tenant does not exist
+     * @throws InvalidFunctionSpecException (field {@code name}) when the name is too long or not printable; (field
+     *                                      {@code expiresAt}) when the expiry is not in the future or too far ahead
+     */
+    public IssuedApiKey issue(String tenant, Role role, String name, Instant expiresAt) {
         Objects.requireNonNull(role, "role");
         String label = checkName(name);
+        Instant expiry = expiresAt == null ? null : checkExpiry(expiresAt);
         if (store.tenant(tenant).isEmpty()) {
             throw new TenantNotFoundException("no tenant named '" + tenant + "'");
         }
         for (int attempt = 0; attempt < MAX_ID_ATTEMPTS; attempt++) {
             String keyId = ApiKeyTokens.newKeyId();
             String token = ApiKeyTokens.newToken(keyId);
-            ApiKey key = new ApiKey(keyId, tenant, role, label, ApiKeyTokens.hash(token), now(), null);
+            ApiKey key = new ApiKey(keyId, tenant, role, label, ApiKeyTokens.hash(token), now(), null, expiry);
             if (store.addKey(key)) {
                 LOG.atInfo().addKeyValue("keyId", keyId).addKeyValue("tenant", tenant).addKeyValue("role", role)
-                        .log("API key issued");
+                        .addKeyValue("expiresAt", expiry).log("API key issued");
                 return new IssuedApiKey(key, token);
             }
         }
@@ -115,8 +175,36 @@ public final class ApiKeys {
     }
 
     /**
+     * @param days how many days a new key should live, 1 to {@link #MAX_LIFETIME}
+     * @return the instant that many days from now, for {@link #issue(String, Role, String, Instant)}
+     * @throws InvalidFunctionSpecException (field {@code expiresInDays}) when out of bounds
+     */
+    public Instant expiryInDays(long days) {
+        if (days < 1 || days > MAX_LIFETIME.toDays()) {
+            throw new InvalidFunctionSpecException("expiresInDays", "expiresInDays must be a whole number of days "
+                    + "from 1 to " + MAX_LIFETIME.toDays() + ", was " + days);
+        }
+        return now().plus(Duration.ofDays(days));
+    }
+
+    private Instant checkExpiry(Instant expiresAt) {
+        Instant now = now();
+        Instant at = expiresAt.truncatedTo(ChronoUnit.MICROS);
+        if (!at.isAfter(now)) {
+            throw new InvalidFunctionSpecException("expiresAt", "expiresAt must be in the future (it is now " + now
+                    + "), was " + expiresAt);
+        }
+        if (at.isAfter(now.plus(MAX_LIFETIME))) {
+            throw new InvalidFunctionSpecException("expiresAt", "expiresAt must be at most " + MAX_LIFETIME.toDays()
+                    + " days ahead (" + now.plus(MAX_LIFETIME) + "), was " + expiresAt
+                    + "; leave it out for a key that never expires");
+        }
+        return at;
+    }
+
+    /**
      * Installs a key an operator chose (e.g. {@code --admin-key}): adds it, or replaces the stored key of the same
-     * id when it differs (another secret, role or tenant, or revoked). The configuration is the source of truth for
+     * id when it differs (another secret, role or tenant, revoked, or with an expiry). It never expires. The configuration is the source of truth for
      * such a key: a configured key revoked through the API comes back at the next start.
      *
      * @param token  the whole key, {@code gk_<keyId>_<secret>}
@@ -135,7 +223,8 @@ public final class ApiKeys {
         changeLock.lock();
         try {
             Optional<ApiKey> existing = store.key(keyId);
-            if (existing.isPresent() && !existing.get().revoked() && existing.get().role() == role
+            if (existing.isPresent() && !existing.get().revoked() && existing.get().expiresAt() == null
+                    && existing.get().role() == role
                     && existing.get().tenant().equals(tenant) && ApiKeyTokens.matches(token, existing.get().secretHash())) {
                 return existing.get();
             }
@@ -155,15 +244,41 @@ public final class ApiKeys {
      * Checks a key a caller sent.
      *
      * @param token what the caller sent, e.g. the part of {@code Authorization} after {@code Bearer }
-     * @return the stored key when the token is a valid key that is not revoked; else empty
+     * @return the stored key when the token is a valid key: not revoked, not expired; else empty
      */
     public Optional<ApiKey> verify(String token) {
+        return check(token).validKey();
+    }
+
+    /**
+     * Checks a key a caller sent, and says why it is refused. Expiry is judged against the clock now, also for a key
+     * the cache holds.
+     *
+     * @param token what the caller sent, e.g. the part of {@code Authorization} after {@code Bearer }
+     * @return what the check found; the stored key only when the token's secret matched it
+     */
+    public KeyCheck check(String token) {
         Optional<String> keyId = ApiKeyTokens.keyIdOf(token);
         if (keyId.isEmpty()) {
-            return Optional.empty();
+            return KeyCheck.MALFORMED;
         }
-        Optional<ApiKey> key = lookup(keyId.get());
-        return key.filter(k -> !k.revoked() && ApiKeyTokens.matches(token, k.secretHash()));
+        Optional<ApiKey> found = lookup(keyId.get());
+        if (found.isEmpty() || !ApiKeyTokens.matches(token, found.get().secretHash())) {
+            return KeyCheck.UNKNOWN;
+        }
+        ApiKey key = found.get();
+        if (key.revoked()) {
+            return new KeyCheck(KeyCheck.Result.REVOKED, key);
+        }
+        if (key.expiredAt(clock.instant())) {
+            return new KeyCheck(KeyCheck.Result.EXPIRED, key);
+        }
+        return new KeyCheck(KeyCheck.Result.VALID, key);
+    }
+
+    /** @return whether the key has expired by now */
+    public boolean expired(ApiKey key) {
+        return key.expiredAt(clock.instant());
     }
 
     private Optional<ApiKey> lookup(String keyId) {
@@ -233,12 +348,13 @@ public final class ApiKeys {
             if (key.revoked()) {
                 return key;
             }
-            if (key.role() == Role.ADMIN && store.keys(null).stream()
-                    .noneMatch(k -> k.role() == Role.ADMIN && !k.revoked() && !k.keyId().equals(keyId))) {
+            Instant at = now();
+            if (isValidAdmin(key, at) && store.keys(null).stream()
+                    .noneMatch(k -> isValidAdmin(k, at) && !k.keyId().equals(keyId))) {
                 throw new LastAdminKeyException("key '" + keyId + "' is the last valid admin key; issue another "
                         + "admin key first (or restart the server with --admin-key)");
             }
-            ApiKey revoked = store.revoke(keyId, now())
+            ApiKey revoked = store.revoke(keyId, at)
                     .orElseThrow(() -> new ApiKeyNotFoundException("no API key '" + keyId + "'"));
             forget(keyId);
             LOG.atInfo().addKeyValue("keyId", keyId).addKeyValue("tenant", key.tenant()).log("API key revoked");
@@ -246,6 +362,10 @@ public final class ApiKeys {
         } finally {
             changeLock.unlock();
         }
+    }
+
+    private static boolean isValidAdmin(ApiKey k, Instant at) {
+        return k.role() == Role.ADMIN && k.validAt(at);
     }
 
     /** Microseconds, the precision stores keep, so that what a change returns is what later reads return. */

@@ -25,6 +25,8 @@ public final class InMemoryApiKeyStore implements ApiKeyStore {
     private final ReentrantLock lock = new ReentrantLock();
     private final TreeMap<String, Tenant> tenants = new TreeMap<>();
     private final Map<String, ApiKey> keys = new LinkedHashMap<>();
+    /** Deleted tenants' ids, with when: they stay taken. */
+    private final Map<String, Instant> deletedTenants = new java.util.HashMap<>();
 
     /** A store on the system clock, holding the tenant {@link Tenant#DEFAULT}. */
     public InMemoryApiKeyStore() {
@@ -42,6 +44,10 @@ public final class InMemoryApiKeyStore implements ApiKeyStore {
         try {
             if (tenants.containsKey(tenant.id())) {
                 throw new TenantAlreadyExistsException("a tenant named '" + tenant.id() + "' already exists");
+            }
+            Instant deleted = deletedTenants.get(tenant.id());
+            if (deleted != null) {
+                throw TenantAlreadyExistsException.deleted(tenant.id(), deleted);
             }
             tenants.put(tenant.id(), tenant);
             return tenant;
@@ -65,6 +71,29 @@ public final class InMemoryApiKeyStore implements ApiKeyStore {
         lock.lock();
         try {
             return List.copyOf(tenants.values());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public List<ApiKey> deleteTenant(String id, Instant at) {
+        lock.lock();
+        try {
+            requireTenant(id);
+            tenants.remove(id);
+            deletedTenants.put(id, at);
+            List<ApiKey> revoked = new java.util.ArrayList<>();
+            keys.replaceAll((keyId, k) -> {
+                if (k.tenant().equals(id) && !k.revoked()) {
+                    ApiKey r = k.revokedAt(at);
+                    revoked.add(r);
+                    return r;
+                }
+                return k;
+            });
+            revoked.sort(Comparator.comparing(ApiKey::createdAt).thenComparing(ApiKey::keyId));
+            return List.copyOf(revoked);
         } finally {
             lock.unlock();
         }

@@ -139,6 +139,136 @@ class ApiKeysTest {
         assertEquals(List.of("acme", "default", "zeta"), keys.tenants().stream().map(Tenant::id).toList());
     }
 
+    // ---- expiry ----
+
+    @Test
+    void anExpiringKeyIsValidOneInstantBeforeItsExpiryAndRefusedAtIt() {
+        // Sooner than the cache forgets the key, so the cached key must be judged too.
+        Instant expiry = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS)
+                .plus(ApiKeys.CACHE_TTL.dividedBy(2));
+        IssuedApiKey issued = keys.issue(Tenant.DEFAULT, Role.TENANT, "ci", expiry);
+        assertEquals(expiry, issued.key().expiresAt());
+        assertEquals(expiry, store.key(issued.key().keyId()).orElseThrow().expiresAt());
+        assertTrue(keys.verify(issued.token()).isPresent(), "fills the cache");
+        int reads = store.keyReads.get();
+
+        clock.set(expiry.minusNanos(1));
+        assertEquals(KeyCheck.Result.VALID, keys.check(issued.token()).result(), "one instant before");
+        assertFalse(keys.expired(issued.key()));
+
+        clock.set(expiry);
+        KeyCheck atExpiry = keys.check(issued.token());
+        assertEquals(KeyCheck.Result.EXPIRED, atExpiry.result(), "at the instant of expiry");
+        assertEquals(expiry, atExpiry.key().expiresAt());
+        assertEquals(Optional.empty(), keys.verify(issued.token()));
+        assertTrue(keys.expired(issued.key()));
+        assertEquals(reads, store.keyReads.get(), "judged on the cached key: expiry needs no store read");
+    }
+
+    @Test
+    void aCheckSaysWhyOnlyToTheHolderOfTheSecret() {
+        IssuedApiKey expiring = keys.issue(Tenant.DEFAULT, Role.TENANT, "", clock.instant().plusSeconds(60));
+        IssuedApiKey revoked = keys.issue(Tenant.DEFAULT, Role.TENANT, "");
+        keys.revoke(revoked.key().keyId());
+        clock.advance(Duration.ofMinutes(1));
+
+        assertEquals(KeyCheck.Result.EXPIRED, keys.check(expiring.token()).result());
+        assertEquals(KeyCheck.Result.REVOKED, keys.check(revoked.token()).result());
+        KeyCheck guessed = keys.check(ApiKeyTokens.newToken(expiring.key().keyId()));
+        assertEquals(KeyCheck.Result.UNKNOWN, guessed.result(), "right id, wrong secret");
+        assertEquals(null, guessed.key(), "tells nothing of the key");
+        assertEquals(KeyCheck.Result.UNKNOWN, keys.check(ApiKeyTokens.newToken("unknown1")).result());
+        assertEquals(KeyCheck.Result.MALFORMED, keys.check("not-a-key").result());
+    }
+
+    @Test
+    void anExpiryMustBeInTheFutureAndAtMostTenYearsAhead() {
+        Instant now = clock.instant();
+        for (Instant bad : List.of(now, now.minusSeconds(1), now.plus(ApiKeys.MAX_LIFETIME).plusSeconds(1),
+                Instant.MAX)) {
+            InvalidFunctionSpecException e = assertThrows(InvalidFunctionSpecException.class,
+                    () -> keys.issue(Tenant.DEFAULT, Role.TENANT, "", bad), bad.toString());
+            assertEquals("expiresAt", e.field());
+        }
+        for (long bad : new long[] {0, -1, 3651, Long.MAX_VALUE}) {
+            InvalidFunctionSpecException e = assertThrows(InvalidFunctionSpecException.class,
+                    () -> keys.expiryInDays(bad), Long.toString(bad));
+            assertEquals("expiresInDays", e.field());
+        }
+        assertEquals(List.of(), keys.keys(null), "nothing was made");
+        assertEquals(Instant.parse("2026-05-02T12:00:00.123456Z"), keys.expiryInDays(1));
+        assertEquals(now.truncatedTo(java.time.temporal.ChronoUnit.MICROS).plus(ApiKeys.MAX_LIFETIME),
+                keys.issue(Tenant.DEFAULT, Role.TENANT, "", keys.expiryInDays(3650)).key().expiresAt());
+    }
+
+    @Test
+    void anExpiredAdminKeyDoesNotCountAsAValidOne() {
+        IssuedApiKey lasting = keys.issue(Tenant.DEFAULT, Role.ADMIN, "lasting");
+        IssuedApiKey expiring = keys.issue(Tenant.DEFAULT, Role.ADMIN, "expiring", clock.instant().plusSeconds(10));
+        clock.advance(Duration.ofSeconds(10));
+
+        assertThrows(LastAdminKeyException.class, () -> keys.revoke(lasting.key().keyId()),
+                "the other admin key has expired");
+        assertTrue(keys.revoke(expiring.key().keyId()).revoked(), "an expired admin key may be revoked");
+    }
+
+    @Test
+    void aConfiguredKeyNeverExpiresEvenIfTheStoredOneDid() {
+        String configured = "gk_opsadmin_" + "0123456789abcdef".repeat(4);
+        ApiKey installed = keys.configure(configured, Tenant.DEFAULT, Role.ADMIN, "configured");
+        // As if someone had given the stored key an expiry, and it has passed.
+        store.putKey(new ApiKey(installed.keyId(), installed.tenant(), installed.role(), installed.name(),
+                installed.secretHash(), installed.createdAt(), null, clock.instant().plusSeconds(1)));
+        clock.advance(Duration.ofSeconds(11));
+        assertEquals(KeyCheck.Result.EXPIRED, keys.check(configured).result());
+
+        ApiKey reinstalled = keys.configure(configured, Tenant.DEFAULT, Role.ADMIN, "configured");
+
+        assertEquals(null, reinstalled.expiresAt());
+        assertTrue(keys.verify(configured).isPresent());
+    }
+
+    // ---- tenant deletion ----
+
+    @Test
+    void deletingATenantRevokesItsKeysEvenCachedOnes() {
+        keys.issue(Tenant.DEFAULT, Role.ADMIN, "ops");
+        keys.createTenant("acme");
+        IssuedApiKey tenantKey = keys.issue("acme", Role.TENANT, "ci");
+        clock.advance(Duration.ofSeconds(1));
+        IssuedApiKey adminOfAcme = keys.issue("acme", Role.ADMIN, "acme admin");
+        assertTrue(keys.verify(tenantKey.token()).isPresent(), "cached");
+        assertTrue(keys.verify(adminOfAcme.token()).isPresent(), "cached");
+
+        List<ApiKey> revoked = keys.deleteTenant("acme");
+
+        assertEquals(List.of(tenantKey.key().keyId(), adminOfAcme.key().keyId()),
+                revoked.stream().map(ApiKey::keyId).toList());
+        assertEquals(KeyCheck.Result.REVOKED, keys.check(tenantKey.token()).result(), "at once, cache or not");
+        assertEquals(KeyCheck.Result.REVOKED, keys.check(adminOfAcme.token()).result());
+        assertEquals(Optional.empty(), keys.tenant("acme"));
+        assertThrows(TenantNotFoundException.class, () -> keys.deleteTenant("acme"));
+        assertThrows(TenantNotFoundException.class, () -> keys.issue("acme", Role.TENANT, ""));
+        assertThrows(TenantAlreadyExistsException.class, () -> keys.createTenant("acme"));
+    }
+
+    @Test
+    void theDefaultTenantAndTheHolderOfTheLastAdminKeysAreNotDeleted() {
+        keys.createTenant("acme");
+        IssuedApiKey onlyAdmin = keys.issue("acme", Role.ADMIN, "the only admin");
+        int writes = store.writes.get();
+
+        assertThrows(ProtectedTenantException.class, () -> keys.deleteTenant(Tenant.DEFAULT));
+        assertThrows(LastAdminKeyException.class, () -> keys.deleteTenant("acme"));
+        assertThrows(TenantNotFoundException.class, () -> keys.deleteTenant("ghost"));
+
+        assertEquals(writes, store.writes.get(), "nothing changed");
+        assertTrue(keys.verify(onlyAdmin.token()).isPresent());
+        assertTrue(keys.tenant("acme").isPresent());
+        keys.issue(Tenant.DEFAULT, Role.ADMIN, "another admin");
+        assertEquals(1, keys.deleteTenant("acme").size(), "with another admin key it may go");
+    }
+
     /** A clock that only moves when the test says so. */
     private static final class MutableClock extends java.time.Clock {
         private volatile Instant now;
@@ -149,6 +279,10 @@ class ApiKeysTest {
 
         void advance(Duration by) {
             now = now.plus(by);
+        }
+
+        void set(Instant at) {
+            now = at;
         }
 
         @Override
@@ -191,6 +325,12 @@ class ApiKeysTest {
         @Override
         public List<Tenant> tenants() {
             return delegate.tenants();
+        }
+
+        @Override
+        public List<ApiKey> deleteTenant(String id, Instant at) {
+            writes.incrementAndGet();
+            return delegate.deleteTenant(id, at);
         }
 
         @Override

@@ -1,12 +1,18 @@
 package io.granda.http.internal;
 
-import io.granda.core.access.ApiKey;
+import io.granda.core.access.AuthFailureLimiter;
+import io.granda.core.access.KeyCheck;
 import io.granda.core.access.ApiKeys;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
@@ -15,9 +21,14 @@ import java.util.Optional;
  * Finds who calls from the API key a request carries: {@code Authorization: Bearer <key>}, or
  * {@code X-Granda-Key: <key>} for clients that cannot set {@code Authorization}. Thread-safe. Not API.
  *
- * <p>A missing, malformed, unknown or revoked key is refused with {@code 401 unauthorized} (and
+ * <p>A missing, malformed, unknown, revoked or expired key is refused with {@code 401 unauthorized} (and
  * {@code WWW-Authenticate: Bearer}), before the request is read any further: nothing is parsed, looked up or
  * changed for an unauthenticated request. When keys are not required, every caller is an admin of the default tenant.
+ *
+ * <p>Every credential that fails (not a missing one) counts against the client's address in the platform's
+ * {@link AuthFailureLimiter}; a client over its limit gets {@code 429 too_many_failed_authentications} with
+ * {@code Retry-After} for every request that carries credentials, before they are looked at. IPv6 clients are counted
+ * by their /64, which one host usually has whole: by single addresses a guesser would have billions.
  */
 public final class Authenticator {
 
@@ -26,15 +37,27 @@ public final class Authenticator {
     private static final String BEARER = "bearer ";
 
     private final ApiKeys keys;
+    private final AuthFailureLimiter failures;
     private final boolean required;
 
     /**
      * @param keys     the keys to check against
+     * @param failures where failed checks are counted, shared by every authenticator of the platform
      * @param required whether requests need a key; when not, everyone is {@link Caller#UNAUTHENTICATED_ADMIN}
      */
-    public Authenticator(ApiKeys keys, boolean required) {
+    public Authenticator(ApiKeys keys, AuthFailureLimiter failures, boolean required) {
         this.keys = Objects.requireNonNull(keys, "keys");
+        this.failures = Objects.requireNonNull(failures, "failures");
         this.required = required;
+    }
+
+    /**
+     * @param granda the platform whose keys to check against
+     * @param config whether keys are required
+     * @return the authenticator of a service of that platform
+     */
+    public static Authenticator of(io.granda.core.Granda granda, io.granda.http.GrandaHttpConfig config) {
+        return new Authenticator(granda.apiKeys(), granda.authFailures(), config.requireApiKey());
     }
 
     /** @return whether requests need a key */
@@ -51,7 +74,7 @@ public final class Authenticator {
         if (!required) {
             return Caller.UNAUTHENTICATED_ADMIN;
         }
-        return presented(req).map(this::check).orElseThrow(() -> unauthorized(
+        return authenticate(req).orElseThrow(() -> unauthorized(
                 "this endpoint needs an API key: send it as 'Authorization: Bearer <key>' (or '" + KEY_HEADER
                         + ": <key>')"));
     }
@@ -59,19 +82,63 @@ public final class Authenticator {
     /**
      * @param req a request
      * @return who sends it, empty when it carries no credentials at all (or keys are not required)
-     * @throws ApiException 401 when it carries credentials that are not a valid key
+     * @throws ApiException 401 when it carries credentials that are not a valid key; 429 when its address has
+     *                      failed too often lately
      */
     public Optional<Caller> callerIfAny(ServerRequest req) {
         if (!required) {
             return Optional.of(Caller.UNAUTHENTICATED_ADMIN);
         }
-        return presented(req).map(this::check);
+        return authenticate(req);
+    }
+
+    /** @return who sends the request, empty when it carries no credentials */
+    private Optional<Caller> authenticate(ServerRequest req) {
+        if (!req.headers().contains(HeaderNames.create(KEY_HEADER)) && !req.headers().contains(HeaderNames.AUTHORIZATION)) {
+            return Optional.empty();
+        }
+        String client = clientOf(req);
+        // Before the key is looked at: a refused guess costs no hash and no store read.
+        Optional<java.time.Duration> wait = failures.retryAfter(client);
+        if (wait.isPresent()) {
+            long seconds = wait.get().toSeconds();
+            throw new ApiException(429, "too_many_failed_authentications", null, "too many failed authentications "
+                    + "from this address (" + failures.limit() + " within " + failures.window().toSeconds()
+                    + " s); no key is checked for it until then: retry in " + seconds + " s", seconds);
+        }
+        try {
+            return presented(req).map(this::check);
+        } catch (ApiException e) {
+            failures.recordFailure(client);
+            throw e;
+        }
+    }
+
+    /** @return the client's address as failures are counted: IPv4 whole, IPv6 by its /64 */
+    static String clientOf(ServerRequest req) {
+        SocketAddress peer = req.remotePeer().address();
+        if (!(peer instanceof InetSocketAddress inet) || inet.getAddress() == null) {
+            return String.valueOf(peer);
+        }
+        InetAddress address = inet.getAddress();
+        if (address instanceof Inet6Address) {
+            byte[] b = address.getAddress();
+            return HexFormat.of().formatHex(b, 0, 8) + "::/64";
+        }
+        return address.getHostAddress();
     }
 
     private Caller check(String token) {
-        ApiKey key = keys.verify(token).orElseThrow(() -> unauthorized("the API key is not valid: unknown, "
-                + "revoked or mistyped"));
-        return new Caller(key.tenant(), key.role(), key.keyId());
+        KeyCheck check = keys.check(token);
+        return switch (check.result()) {
+            case VALID -> new Caller(check.key().tenant(), check.key().role(), check.key().keyId());
+            // Said only to whoever holds the secret (a check tells a guesser nothing): a holder then knows to ask
+            // for a new key rather than look for a typo.
+            case EXPIRED -> throw unauthorized("the API key '" + check.key().keyId() + "' expired at "
+                    + check.key().expiresAt() + "; ask for a new one");
+            case MALFORMED, UNKNOWN, REVOKED -> throw unauthorized("the API key is not valid: unknown, revoked or "
+                    + "mistyped");
+        };
     }
 
     /**

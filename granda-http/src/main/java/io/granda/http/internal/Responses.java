@@ -71,6 +71,9 @@ public final class Responses {
             return;
         }
         if (failure instanceof ApiException e) {
+            if (e.retryAfterSeconds() > 0) {
+                res.header(HeaderNames.RETRY_AFTER, Long.toString(e.retryAfterSeconds()));
+            }
             json(res, e.status(), errorBody(e.code(), e.getMessage(), e.field()));
             return;
         }
@@ -86,6 +89,9 @@ public final class Responses {
             }
             if (e instanceof BuildFailedException failed) {
                 body.put("log", failed.log());
+            }
+            if (e instanceof io.granda.core.access.TenantHasFunctionsException owning) {
+                owning.functions().forEach(body.putArray("functions")::add);
             }
             json(res, status, body);
             return;
@@ -119,6 +125,8 @@ public final class Responses {
             case ApiKeyNotFoundException ignored -> 404;
             case TenantAlreadyExistsException ignored -> 409;
             case LastAdminKeyException ignored -> 409;
+            case io.granda.core.access.TenantHasFunctionsException ignored -> 409;
+            case io.granda.core.access.ProtectedTenantException ignored -> 409;
             case FunctionAlreadyExistsException ignored -> 409;
             case RevisionConflictException ignored -> 409;
             case PayloadTooLargeException ignored -> 413;
