@@ -695,6 +695,58 @@ class ConsoleBrowserTest {
         screenshots("access-admin");
     }
 
+    @Test
+    @Order(16)
+    void anAdminGivesAKeyAnExpiryAndDeletesATenantOnlyOnceItsFunctionsAreGone() {
+        assertEquals(201, http.send("POST", "/tenants", "application/json", "{\"id\":\"dropme\"}").status());
+        String dropmeKey = http.send("POST", "/tenants/dropme/keys", "application/json", "{\"name\":\"deployer\"}")
+                .json().get("key").asText();
+        ServerHarness asDropme = new ServerHarness(server.port(), dropmeKey);
+        assertEquals(201, asDropme.createFunction("{\"name\":\"dropme-fn\",\"image\":\"granda-hot-echo\","
+                + "\"mode\":\"hot\"}").status());
+
+        open("/console#/access/dropme");
+        wait(WAIT).until(ExpectedConditions.textToBe(By.cssSelector("#keys h2"), "Keys of dropme"));
+        // A key that expires in 30 days: said when it is shown, listed with its date, and so stored.
+        WebElement keyForm = driver.findElement(By.id("key-form"));
+        type(keyForm, "name", "month");
+        new org.openqa.selenium.support.ui.Select(keyForm.findElement(By.name("expiresInDays"))).selectByValue("30");
+        keyForm.findElement(By.id("key-submit")).click();
+        String monthKey = wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(By.id("new-key-secret")))
+                .getDomProperty("value");
+        assertTrue(driver.findElement(By.id("new-key-note")).getText().contains("It expires"),
+                driver.findElement(By.id("new-key-note")).getText());
+        com.fasterxml.jackson.databind.JsonNode month = new ServerHarness(server.port(), monthKey).get("/whoami").json();
+        java.time.Instant expiresAt = java.time.Instant.parse(month.get("expiresAt").asText());
+        long days = java.time.Duration.between(java.time.Instant.now(), expiresAt).toHours();
+        assertTrue(days > 29 * 24 && days <= 30 * 24, "expires in 30 days: " + expiresAt);
+        WebElement monthRow = wait(WAIT).until(ExpectedConditions.presenceOfElementLocated(
+                By.cssSelector("#key-list tr[data-key-id='" + month.get("keyId").asText() + "']")));
+        assertTrue(monthRow.findElement(By.className("key-status")).getText().contains("expires"), monthRow.getText());
+
+        // Deleting a tenant that still has a function: refused, saying which, and nothing changes.
+        By delete = By.cssSelector("#tenant-list tr[data-tenant='dropme'] button[data-delete-tenant]");
+        assertTrue(driver.findElements(By.cssSelector("#tenant-list tr[data-tenant='default'] button[data-delete-tenant]"))
+                .isEmpty(), "the default tenant cannot be deleted, so it is not offered");
+        clickCentered(delete);
+        WebElement dialog = wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(By.id("confirm-dialog")));
+        assertTrue(dialog.getText().contains("Delete tenant dropme?"), dialog.getText());
+        driver.findElement(By.id("confirm-ok")).click();
+        WebElement error = wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(By.id("tenants-error")));
+        assertTrue(error.getText().contains("dropme-fn"), error.getText());
+        assertEquals(200, asDropme.get("/whoami").status(), "refused: its keys still work");
+
+        // Once its function is gone, the tenant goes, and every key of it stops working.
+        assertEquals(204, asDropme.send("DELETE", "/functions/dropme-fn", null, null).status());
+        clickCentered(delete);
+        wait(WAIT).until(ExpectedConditions.visibilityOf(dialog));
+        driver.findElement(By.id("confirm-ok")).click();
+        wait(WAIT).until(ExpectedConditions.invisibilityOfElementLocated(By.cssSelector("#tenant-list tr[data-tenant='dropme']")));
+        assertEquals(401, asDropme.get("/whoami").status());
+        assertEquals(401, new ServerHarness(server.port(), monthKey).get("/whoami").status());
+        screenshots("access-tenant-deleted");
+    }
+
     // -----------------------------------------------------------------------------------------------------------
 
     private static void open(String pathAndFragment) {
@@ -724,6 +776,13 @@ class ConsoleBrowserTest {
                 const t = document.getElementById(arguments[0]);
                 t.value = arguments[1];
                 t.dispatchEvent(new Event('input'));""", textareaId, code);
+    }
+
+    /** Clicks an element once scrolled to the middle of the window, where the sticky top bar cannot cover it. */
+    private static void clickCentered(By locator) {
+        WebElement element = wait(WAIT).until(ExpectedConditions.elementToBeClickable(locator));
+        js("arguments[0].scrollIntoView({block: 'center'});", element);
+        element.click();
     }
 
     private static void type(WebElement form, String name, String text) {

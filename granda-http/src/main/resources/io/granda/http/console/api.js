@@ -102,6 +102,7 @@ export const api = {
   logs: (name, opts) => get(`/functions/${enc(name)}/logs`, opts),
   tenants: (opts) => get('/tenants', opts),
   createTenant: async (id) => (await send('POST', '/tenants', { json: { id } })).body,
+  deleteTenant: (id) => send('DELETE', `/tenants/${enc(id)}`),
   keys: (tenant, opts) => get(`/tenants/${enc(tenant)}/keys`, opts),
   /** The answer carries the key itself (`key`): the only time Granda ever shows it. */
   createKey: async (tenant, spec) => (await send('POST', `/tenants/${enc(tenant)}/keys`, { json: spec })).body,

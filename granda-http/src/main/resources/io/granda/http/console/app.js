@@ -937,10 +937,14 @@ function whoamiCard() {
 /** The tenants (admin keys only): each leads to its keys; and a form to create one. */
 function tenantsCard(chosen) {
   const tbody = h('tbody', {});
+  const message = h('p', { class: 'status-text', id: 'tenants-message', role: 'status', tabindex: -1 });
+  const error = h('p', { class: 'field-error', id: 'tenants-error', role: 'alert', hidden: true });
   const element = card('Tenants', { id: 'tenants' },
+    message, error,
     h('div', { class: 'table-wrap' }, h('table', { class: 'table responsive', id: 'tenant-list' },
       h('caption', { class: 'offscreen' }, 'Tenants; choose one to manage its keys'),
-      h('thead', {}, h('tr', {}, h('th', {}, 'Tenant'), h('th', {}, 'Created'), h('th', {}, 'Keys'))),
+      h('thead', {}, h('tr', {}, h('th', {}, 'Tenant'), h('th', {}, 'Created'), h('th', {}, 'Keys'),
+        h('th', {}, h('span', { class: 'offscreen' }, 'Delete')))),
       tbody)),
     h('h3', { class: 'sub' }, 'Create a tenant'),
     createTenantForm());
@@ -949,14 +953,55 @@ function tenantsCard(chosen) {
     append(clear(tbody), list.items.map((t) => {
       const href = `#/access/${encodeURIComponent(t.id)}`;
       const current = t.id === chosen;
+      // The default tenant always exists; the server refuses to delete it, so the console does not offer to.
+      const remove = t.id === 'default' ? null : h('button', {
+        type: 'button', class: 'button small danger', dataset: { deleteTenant: t.id },
+        'aria-label': `Delete tenant ${t.id}`,
+      }, 'Delete');
+      if (remove) remove.addEventListener('click', () => deleteTenant(t.id, remove));
       return h('tr', { dataset: { tenant: t.id }, class: current ? 'current' : null },
         h('td', { 'data-label': 'Tenant', class: 'name' },
           h('a', { href, class: 'fn-link', 'aria-current': current ? 'true' : null }, t.id)),
         h('td', { 'data-label': 'Created' }, timeEl(t.createdAt)),
         h('td', { 'data-label': 'Keys' }, current
           ? h('span', { class: 'badge' }, 'shown below')
-          : h('a', { href, class: 'button small', 'aria-label': `Manage the keys of ${t.id}` }, 'Manage keys')));
+          : h('a', { href, class: 'button small', 'aria-label': `Manage the keys of ${t.id}` }, 'Manage keys')),
+        h('td', { 'data-label': 'Delete', class: 'key-action' }, remove || h('span', { class: 'muted' }, '—')));
     }));
+  };
+  const deleteTenant = async (id, button) => {
+    const ok = await confirmDialog(`Delete tenant ${id}?`,
+      'Every key of the tenant is revoked at once. A tenant that still has functions is not deleted: delete them '
+      + 'first. The id is not given out again.', 'Delete tenant');
+    if (!ok) return;
+    error.hidden = true;
+    message.textContent = '';
+    button.disabled = true;
+    try {
+      await api.deleteTenant(id);
+    } catch (err) {
+      button.disabled = false;
+      if (isUnauthorized(err)) return; // the sign-in page says it
+      // Still has functions (409, naming them), the last admin keys (409), or gone meanwhile (404).
+      error.textContent = describe(err);
+      error.hidden = false;
+      button.focus();
+      return;
+    }
+    if (id === chosen) {
+      flash = { message: `Deleted tenant ${id}; its keys are revoked.`, kind: 'info' };
+      location.hash = '#/access';
+      return;
+    }
+    try {
+      await reload();
+    } catch (err) {
+      if (err.name === 'AbortError' || isUnauthorized(err)) return;
+      error.textContent = describe(err);
+      error.hidden = false;
+    }
+    message.textContent = `Deleted tenant ${id}; its keys are revoked.`;
+    message.focus();
   };
   return { element, reload };
 }
@@ -1099,6 +1144,9 @@ function createKeyForm(tenant, admin, issued, onCreated) {
   const submit = submitRow('Create key', 'key-submit');
   const fields = [field('name', 'Name', input({ placeholder: 'ci', maxlength: 100, 'data-1p-ignore': true }),
     { hint: 'A label to tell keys apart, such as where the key is used (at most 100 characters).' })];
+  fields.push(field('expiresInDays', 'Expires', select([
+    ['', 'never'], ['7', 'in 7 days'], ['30', 'in 30 days'], ['90', 'in 90 days'], ['365', 'in a year'],
+  ], ''), { hint: 'From then on the key is refused, as if revoked.' }));
   if (admin) {
     fields.push(field('role', 'Role', select([
       ['tenant', `tenant: ${tenant}’s functions and keys`],
@@ -1112,6 +1160,8 @@ function createKeyForm(tenant, admin, issued, onCreated) {
     hideBanner();
     clear(issued);
     const spec = { name: valueOf(form, 'name').trim() };
+    const days = valueOf(form, 'expiresInDays');
+    if (days) spec.expiresInDays = Number(days);
     if (admin) spec.role = valueOf(form, 'role');
     busy(submit, 'Creating…');
     try {
@@ -1153,7 +1203,9 @@ function newKeyPanel(key, onDone) {
       ` New ${key.role} key for ${key.tenant}`),
     h('p', { id: 'new-key-note', class: 'new-key-note' },
       h('strong', {}, 'Copy it now: you will not see it again. '),
-      'Granda keeps only a hash of it. If it is lost, create another key and revoke this one.'),
+      'Granda keeps only a hash of it. If it is lost, create another key and revoke this one.',
+      key.expiresAt ? [' It expires ', h('time', { datetime: key.expiresAt, id: 'new-key-expiry' },
+        new Date(Date.parse(key.expiresAt)).toLocaleString()), '.'] : null),
     h('div', { class: 'field' },
       h('label', { for: secret.id }, `API key ${key.name ? `“${key.name}” ` : ''}(${key.keyId})`),
       h('div', { class: 'secret-box' }, secret, copyButton(() => secret.value, 'Copy'))),
