@@ -74,11 +74,18 @@ class DockerBackendTest extends RunOnceBackendContract {
 
     @Test
     void runningContainerCarriesLabelsLimitsAndNoNetwork() throws Exception {
-        RunOnceRequest request = script("sleep 3; echo done").memoryMb(48).request();
+        // Long enough to be inspected while it runs even when the engine is slow to list it (a busy CI machine).
+        RunOnceRequest request = script("sleep 10; echo done").memoryMb(48).request();
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             Future<RunOnceResult> call = pool.submit(() -> backend().runOnce(request));
 
-            InspectContainerResponse c = docker.inspectContainerCmd(awaitContainer(request.invocationId())).exec();
+            InspectContainerResponse c;
+            try {
+                c = docker.inspectContainerCmd(awaitContainer(request.invocationId())).exec();
+            } catch (NotFoundException e) {
+                throw new AssertionError("the container was gone before it could be inspected; the call: "
+                        + outcome(call), e);
+            }
             Map<String, String> labels = c.getConfig().getLabels();
             // The image's own labels are merged in by the engine; ours must all be there.
             assertEquals(OWNER, labels.get(DockerBackend.LABEL_OWNER));
@@ -90,7 +97,7 @@ class DockerBackendTest extends RunOnceBackendContract {
             assertEquals("none", host.getNetworkMode());
             assertEquals(48L * 1024 * 1024, host.getMemory());
             assertEquals(48L * 1024 * 1024, host.getMemorySwap(), "no swap");
-            assertTrue(List.of(c.getConfig().getEnv()).contains("SCRIPT=sleep 3; echo done"));
+            assertTrue(List.of(c.getConfig().getEnv()).contains("SCRIPT=sleep 10; echo done"));
             HardeningAssertions.assertHardenedByDefault(c);
 
             RunOnceResult r = call.get(30, TimeUnit.SECONDS);
@@ -365,6 +372,15 @@ class DockerBackendTest extends RunOnceBackendContract {
     }
 
     /** Polls for the container of a call: it exists only while the call runs. */
+    /** What a call ended with, for a failure message: its result, or what it threw. */
+    private static String outcome(Future<RunOnceResult> call) {
+        try {
+            return String.valueOf(call.get(30, TimeUnit.SECONDS));
+        } catch (Exception e) {
+            return "failed: " + e;
+        }
+    }
+
     private static String awaitContainer(String invocationId) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (System.nanoTime() < deadline) {
