@@ -4,6 +4,7 @@ import io.granda.core.Billing;
 import io.granda.core.BuildInfo;
 import io.granda.core.Granda;
 import io.granda.core.InvocationRecord;
+import io.granda.core.access.AuthFailureLimiter;
 import io.granda.core.async.AsyncEvent;
 import io.granda.core.async.AsyncEventListener;
 import io.granda.core.async.EventBacklog;
@@ -470,6 +471,13 @@ public final class GrandaMetrics implements PlatformListener, AsyncEventListener
                     .description("Calls waiting for a hot instance now").register(registry);
             Gauge.builder("granda.calls.in.flight", platform, Granda::callsInFlight).strongReference(true)
                     .description("Calls under way now").register(registry);
+            AuthFailureLimiter auth = platform.authFailures();
+            FunctionCounter.builder("granda.auth.failures", auth, AuthFailureLimiter::failures)
+                    .description("Requests whose API key was refused: invalid, unknown, revoked or expired")
+                    .register(registry);
+            FunctionCounter.builder("granda.auth.throttled", auth, AuthFailureLimiter::refusals)
+                    .description("Requests answered 429 unchecked: their address failed too often lately")
+                    .register(registry);
         }
 
         void registerEventGauges(CachedBacklog events) {

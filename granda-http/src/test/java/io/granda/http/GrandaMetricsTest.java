@@ -241,6 +241,8 @@ class GrandaMetricsTest {
                 Map.entry("granda.instances", Set.of("state")),
                 Map.entry("granda.queued.calls", Set.of()),
                 Map.entry("granda.calls.in.flight", Set.of()),
+                Map.entry("granda.auth.failures", Set.of()),
+                Map.entry("granda.auth.throttled", Set.of()),
                 Map.entry("granda.events", Set.of("status")),
                 Map.entry("granda.events.oldest.due.age", Set.of()),
                 Map.entry("granda.event.attempts", Set.of("tenant", "function", "outcome")),
@@ -255,6 +257,28 @@ class GrandaMetricsTest {
         assertTrue(keysByName.containsKey("process.uptime"));
         assertTrue(granda.instancesByState().keySet().stream().allMatch(s ->
                 registry.find("granda.instances").tag("state", s).gauge() != null));
+    }
+
+    @Test
+    void failedAuthenticationsAndThrottledRequestsAreCounted() {
+        GrandaMetrics metrics = metrics(false);
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        toClose.add(registry::close);
+        metrics.bindTo(registry);
+        Granda granda = Granda.builder().backend(new FakeBackend()).authFailureLimit(3).build();
+        toClose.add(granda);
+        metrics.watch(granda);
+        assertEquals(0.0, parse(registry.scrape()).get("granda_auth_failures_total"));
+        for (int i = 0; i < 3; i++) {
+            granda.authFailures().recordFailure("192.0.2.7");
+        }
+        // Over the limit now: each key of that address is refused unchecked, and counted so.
+        assertTrue(granda.authFailures().retryAfter("192.0.2.7").isPresent());
+        assertTrue(granda.authFailures().retryAfter("192.0.2.7").isPresent());
+        assertTrue(granda.authFailures().retryAfter("198.51.100.1").isEmpty(), "another address goes on");
+        Map<String, Double> samples = parse(registry.scrape());
+        assertEquals(3.0, samples.get("granda_auth_failures_total"));
+        assertEquals(2.0, samples.get("granda_auth_throttled_total"));
     }
 
     private static double gauge(MeterRegistry r, String name, String... tags) {

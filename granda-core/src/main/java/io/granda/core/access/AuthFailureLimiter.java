@@ -10,6 +10,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -78,6 +79,10 @@ public final class AuthFailureLimiter {
     private final int maxClients;
     private final Clock clock;
     private final ReentrantLock lock = new ReentrantLock();
+    /** Failed key checks since start, counted with the limit off too: what an operator alerts on. */
+    private final LongAdder failuresSeen = new LongAdder();
+    /** Requests whose keys were refused unchecked since start. */
+    private final LongAdder refused = new LongAdder();
     /** By client, in order of last failure (the first is the one to forget). Guarded by {@link #lock}. */
     private final LinkedHashMap<String, Failures> clients = new LinkedHashMap<>();
 
@@ -160,6 +165,7 @@ public final class AuthFailureLimiter {
             }
             long waitNanos = f.oldest() + windowNanos - now;
             long seconds = Math.max(1, (waitNanos + 999_999_999L) / 1_000_000_000L);
+            refused.increment();
             return Optional.of(Duration.ofSeconds(seconds));
         } finally {
             lock.unlock();
@@ -172,6 +178,7 @@ public final class AuthFailureLimiter {
      * @param client the client, e.g. its address
      */
     public void recordFailure(String client) {
+        failuresSeen.increment();
         if (limit == 0) {
             return;
         }
@@ -202,6 +209,19 @@ public final class AuthFailureLimiter {
                     .addKeyValue("windowSeconds", window.toSeconds())
                     .log("too many failed authentications; refusing the client's keys unchecked for a while");
         }
+    }
+
+    /** @return failed key checks counted since this limiter was made, also while the limit is off */
+    public long failures() {
+        return failuresSeen.sum();
+    }
+
+    /**
+     * @return how many times {@link #retryAfter(String)} told a caller to refuse a client's key unchecked since this
+     *         limiter was made
+     */
+    public long refusals() {
+        return refused.sum();
     }
 
     /** @return how many clients are tracked now (some of them perhaps with failures that left the window) */

@@ -11,6 +11,7 @@ import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Counting failed key checks per client over a sliding window, on a clock the test moves: no sleeping. */
 class AuthFailureLimiterTest {
@@ -107,6 +108,23 @@ class AuthFailureLimiterTest {
         }
         assertEquals(Optional.empty(), off.retryAfter("10.0.0.1"));
         assertEquals(0, off.trackedClients());
+    }
+
+    @Test
+    void failuresAndRefusalsAreCountedForMetricsAlsoWithTheLimitOff() {
+        fail("10.0.0.1", 3);
+        assertTrue(limiter.retryAfter("10.0.0.1").isPresent());
+        assertTrue(limiter.retryAfter("10.0.0.1").isPresent());
+        assertTrue(limiter.retryAfter("10.0.0.2").isEmpty());
+        assertEquals(3, limiter.failures());
+        assertEquals(2, limiter.refusals(), "each refused request, not each client");
+
+        AuthFailureLimiter off = new AuthFailureLimiter(0, Duration.ofSeconds(60), 10, clock);
+        off.recordFailure("10.0.0.1");
+        off.recordFailure("10.0.0.1");
+        assertTrue(off.retryAfter("10.0.0.1").isEmpty());
+        assertEquals(2, off.failures(), "failures are worth alerting on whether or not they are throttled");
+        assertEquals(0, off.refusals());
     }
 
     @Test
