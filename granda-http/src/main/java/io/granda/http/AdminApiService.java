@@ -134,8 +134,9 @@ public final class AdminApiService implements HttpService {
             role = switch (r.isTextual() ? r.textValue().toLowerCase(Locale.ROOT) : "") {
                 case "tenant" -> Role.TENANT;
                 case "admin" -> Role.ADMIN;
+                case "reader" -> Role.READER;
                 default -> throw ApiException.badRequest("invalid_request", "role",
-                        "role must be \"tenant\" or \"admin\", was " + r);
+                        "role must be \"tenant\", \"reader\" or \"admin\", was " + r);
             };
         }
         if (role == Role.ADMIN && !caller.admin()) {

@@ -6,6 +6,7 @@ import io.granda.core.FunctionNotFoundException;
 import io.granda.core.Granda;
 import io.granda.core.InvocationRequest;
 import io.granda.core.InvocationResult;
+import io.granda.core.access.Role;
 import io.granda.core.async.GrandaEvents;
 import io.granda.http.internal.ApiException;
 import io.granda.http.internal.Authenticator;
@@ -108,6 +109,10 @@ public final class InvokeService implements HttpService {
                     + "Bearer <key>' (or '" + Authenticator.KEY_HEADER + ": <key>')"));
             if (!caller.actsFor(function.tenant())) {
                 throw new FunctionNotFoundException("no function is served at /f/" + routeId);
+            }
+            if (caller.role() == Role.READER) {
+                // A call runs code, bills the tenant and may change things: not for a read-only key.
+                throw Authenticator.readOnlyKey(caller);
             }
         }
         boolean async = isAsync(req);

@@ -166,6 +166,63 @@ class AccessControlTest {
     }
 
     @Test
+    void aReadersKeyLooksAtItsOwnTenantAndChangesNothing() {
+        create(acme, "{\"name\":\"owned\",\"image\":\"granda/hello\"}");
+        JsonNode secret = create(acme, "{\"name\":\"secret\",\"image\":\"granda/hello\",\"private\":true}");
+        create(globex, "{\"name\":\"theirs\",\"image\":\"granda/hello\"}");
+        // A tenant key may make a reader key for its own tenant.
+        HttpTestServer.Reply made = acme.json("POST", "/tenants/acme/keys", "{\"role\":\"reader\",\"name\":\"board\"}");
+        assertEquals(201, made.status(), made.text());
+        assertEquals("reader", made.json().get("role").asText());
+        String readerKey = made.json().get("key").asText();
+        String readerKeyId = made.json().get("keyId").asText();
+        HttpTestServer reader = http.as(readerKey);
+
+        // It looks, at its tenant only.
+        assertEquals("reader", reader.get("/whoami").json().get("role").asText());
+        List<String> names = new java.util.ArrayList<>();
+        reader.get("/functions").json().get("items").forEach(f -> names.add(f.get("name").asText()));
+        assertEquals(List.of("owned", "secret"), names);
+        assertEquals(200, reader.get("/functions/owned/invocations").status());
+        assertEquals(200, reader.get("/usage").status());
+        assertEquals(200, reader.get("/tenants/acme/keys").status());
+        assertEquals(404, reader.get("/functions/theirs").status(), "another tenant's: as if missing");
+        assertEquals(403, reader.get("/tenants").status(), "not an admin");
+
+        // Every route that would change something: 403 read_only_key, whatever the route.
+        int keysBefore = http.granda.apiKeys().keys(null).size();
+        int runsBefore = backend.runCalls();
+        List<String[]> changing = new java.util.ArrayList<>(MANAGEMENT.stream().filter(r -> !r[0].equals("GET")).toList());
+        changing.add(new String[] {"POST", "/functions/owned/async", "text/plain", "event"});
+        changing.add(new String[] {"PUT", "/functions/owned/async-config", "application/json", "{\"maxAttempts\":1}"});
+        changing.add(new String[] {"POST", "/functions/owned/events/redrive", null, null});
+        for (String[] route : changing) {
+            HttpTestServer.Reply r = reader.send(route[0], route[1].replace("KEYID", readerKeyId), route[2],
+                    route[3] == null ? null : route[3].getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            assertEquals(403, r.status(), route[0] + " " + route[1] + ": " + r.text());
+            assertEquals("read_only_key", r.json().get("error").asText(), route[0] + " " + route[1]);
+            assertTrue(r.json().get("message").asText().contains("read-only"), r.text());
+        }
+        // Nor does it call the tenant's private functions (a call runs code and is billed).
+        HttpTestServer.Reply call = reader.send("POST", secret.get("path").asText(), "text/plain", "x".getBytes());
+        assertEquals(403, call.status(), call.text());
+        assertEquals("read_only_key", call.json().get("error").asText());
+
+        assertEquals(List.of("owned", "secret", "theirs"),
+                http.granda.functions().stream().map(DeployedFunction::name).sorted().toList());
+        assertEquals(1, http.granda.function("owned").orElseThrow().revision(), "not updated");
+        assertEquals(keysBefore, http.granda.apiKeys().keys(null).size(), "no key made");
+        assertTrue(http.granda.apiKeys().keys(null).stream().noneMatch(io.granda.core.access.ApiKey::revoked),
+                "no key revoked, its own neither");
+        assertEquals(List.of("acme", "default", "globex"),
+                http.granda.apiKeys().tenants().stream().map(io.granda.core.access.Tenant::id).toList());
+        assertEquals(runsBefore, backend.runCalls(), "nothing ran");
+        // The tenant's own key still changes things, and revokes the reader's.
+        assertEquals(204, acme.send("DELETE", "/keys/" + readerKeyId, null, null).status());
+        assertUnauthorized(reader.get("/whoami"), "revoked reader");
+    }
+
+    @Test
     void theSameKeyWorksAsBearerOrAsXGrandaKey() {
         assertEquals("acme", acme.get("/whoami").json().get("tenant").asText());
         HttpTestServer.Reply viaHeader = http.send(java.net.http.HttpRequest.newBuilder(

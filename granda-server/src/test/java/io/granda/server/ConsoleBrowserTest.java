@@ -604,7 +604,9 @@ class ConsoleBrowserTest {
         assertEquals("acme · tenant (ci)", driver.findElement(By.id("identity")).getText());
         wait(WAIT).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#key-list tbody tr")));
         assertTrue(driver.findElements(By.id("tenants")).isEmpty(), "no tenants list for a tenant key");
-        assertTrue(driver.findElements(By.cssSelector("#key-form [name='role']")).isEmpty(), "no role to choose");
+        List<String> roles = driver.findElements(By.cssSelector("#key-form [name='role'] option")).stream()
+                .map(o -> o.getDomAttribute("value")).toList();
+        assertEquals(List.of("tenant", "reader"), roles, "a tenant key makes tenant or reader keys, never admin ones");
         assertEquals("Keys of acme", driver.findElement(By.cssSelector("#keys h2")).getText());
         List<WebElement> rows = driver.findElements(By.cssSelector("#key-list tbody tr"));
         assertEquals(1, rows.size(), "acme's one key, nothing of default's");
@@ -745,6 +747,27 @@ class ConsoleBrowserTest {
         assertEquals(401, asDropme.get("/whoami").status());
         assertEquals(401, new ServerHarness(server.port(), monthKey).get("/whoami").status());
         screenshots("access-tenant-deleted");
+    }
+
+    @Test
+    @Order(17)
+    void aReaderKeySeesItsTenantsKeysAndIsOfferedNothingToChange() {
+        ServerHarness.Reply made = http.send("POST", "/tenants/default/keys", "application/json",
+                "{\"role\":\"reader\",\"name\":\"board\"}");
+        assertEquals(201, made.status(), made.body());
+        open("/console#/access");
+        wait(WAIT).until(ExpectedConditions.elementToBeClickable(By.id("sign-out"))).click();
+        signIn(made.json().get("key").asText());
+        wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(By.id("whoami")));
+        assertEquals("reader", driver.findElement(By.id("whoami-role")).getText());
+        wait(WAIT).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#key-list tbody tr")));
+        assertTrue(driver.findElement(By.id("read-only-note")).isDisplayed());
+        assertTrue(driver.findElements(By.id("key-form")).isEmpty(), "no key to make");
+        assertTrue(driver.findElements(By.cssSelector("#key-list button[data-revoke]")).isEmpty(), "none to revoke");
+        assertTrue(driver.findElements(By.id("tenants")).isEmpty(), "no tenants list");
+        screenshots("access-reader");
+        wait(WAIT).until(ExpectedConditions.elementToBeClickable(By.id("sign-out"))).click();
+        signIn(ServerHarness.ADMIN_KEY);
     }
 
     // -----------------------------------------------------------------------------------------------------------

@@ -145,7 +145,7 @@ class SqliteStoreMigrationTest {
             previous = version;
         }
         assertEquals(previous, Migrations.latestVersion());
-        assertEquals(List.of(1, 2, 3, 4, 5, 6, 7, 8, 9), Migrations.versions());
+        assertEquals(List.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), Migrations.versions());
     }
 
     @Test
@@ -165,7 +165,7 @@ class SqliteStoreMigrationTest {
                     store.apiKeys().tenants(), "the default tenant dates from the first function");
             assertEquals(List.of(), store.apiKeys().keys(null));
         }
-        assertEquals(List.of("1", "2", "3", "4", "5", "6", "7", "8", "9"),
+        assertEquals(List.of("1", "2", "3", "4", "5", "6", "7", "8", "9", "10"),
                 strings(db, "SELECT version FROM schema_version ORDER BY version"));
     }
 
@@ -197,10 +197,49 @@ class SqliteStoreMigrationTest {
             keys.issue("acme", io.granda.core.access.Role.TENANT, "new", clock.instant().plusSeconds(60));
             assertEquals(2, keys.deleteTenant("acme").size(), "both valid keys revoked");
         }
-        assertEquals(List.of("1", "2", "3", "4", "5", "6", "7", "8", "9"),
+        assertEquals(List.of("1", "2", "3", "4", "5", "6", "7", "8", "9", "10"),
                 strings(db, "SELECT version FROM schema_version ORDER BY version"));
         assertEquals(1, count(db, "SELECT COUNT(*) FROM api_keys WHERE expires_at_us IS NOT NULL"));
         assertEquals(1, count(db, "SELECT COUNT(*) FROM tenants WHERE deleted_at_us IS NOT NULL"));
+    }
+
+    @Test
+    void aVersionNineFileKeepsEveryKeyAsItWasAndTakesReaderKeys() throws Exception {
+        Path db = dir.resolve("v9.db");
+        createAtVersion(db, 9);
+        String admin = io.granda.core.access.ApiKeyTokens.newToken("admin9");
+        String expiring = io.granda.core.access.ApiKeyTokens.newToken("exp9");
+        String revoked = io.granda.core.access.ApiKeyTokens.newToken("rev9");
+        exec(db, "INSERT INTO tenants (id, created_at_us) VALUES ('acme', 1000000)");
+        exec(db, "INSERT INTO api_keys (key_id, tenant, role, name, secret_sha256, created_at_us, revoked_at_us, "
+                + "expires_at_us) VALUES ('admin9', 'default', 'ADMIN', 'ops', '"
+                + io.granda.core.access.ApiKeyTokens.hash(admin) + "', 2000000, NULL, NULL)");
+        long expiresUs = clock.instant().plus(Duration.ofDays(1)).toEpochMilli() * 1000;
+        exec(db, "INSERT INTO api_keys (key_id, tenant, role, name, secret_sha256, created_at_us, revoked_at_us, "
+                + "expires_at_us) VALUES ('exp9', 'acme', 'TENANT', 'ci', '"
+                + io.granda.core.access.ApiKeyTokens.hash(expiring) + "', 2000000, NULL, " + expiresUs + ")");
+        exec(db, "INSERT INTO api_keys (key_id, tenant, role, name, secret_sha256, created_at_us, revoked_at_us, "
+                + "expires_at_us) VALUES ('rev9', 'acme', 'TENANT', '', '"
+                + io.granda.core.access.ApiKeyTokens.hash(revoked) + "', 2000000, 3000000, NULL)");
+
+        try (SqliteStore store = open(db)) {
+            io.granda.core.access.ApiKeys keys = new io.granda.core.access.ApiKeys(store.apiKeys(), clock);
+            assertEquals(io.granda.core.access.Role.ADMIN, keys.verify(admin).orElseThrow().role());
+            io.granda.core.access.ApiKey ci = keys.verify(expiring).orElseThrow();
+            assertEquals("ci", ci.name());
+            assertEquals(Instant.ofEpochMilli(expiresUs / 1000), ci.expiresAt(), "the expiry is kept");
+            assertEquals(io.granda.core.access.KeyCheck.Result.REVOKED, keys.check(revoked).result());
+            String reader = keys.issue("acme", io.granda.core.access.Role.READER, "dashboard", null).token();
+            assertEquals(io.granda.core.access.Role.READER, keys.verify(reader).orElseThrow().role());
+        }
+        try (SqliteStore store = open(db)) {
+            assertEquals(List.of(io.granda.core.access.Role.TENANT, io.granda.core.access.Role.TENANT,
+                            io.granda.core.access.Role.READER),
+                    store.apiKeys().keys("acme").stream().map(io.granda.core.access.ApiKey::role).toList(),
+                    "after a restart too");
+        }
+        assertEquals(1, count(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = "
+                + "'api_keys_by_tenant'"), "the index is made again");
     }
 
     @Test
@@ -215,7 +254,7 @@ class SqliteStoreMigrationTest {
             store.functions().create("acme", spec("after-the-gap"), null);
         }
 
-        assertEquals(List.of("1", "2", "3", "4", "5", "6", "7", "8", "9"),
+        assertEquals(List.of("1", "2", "3", "4", "5", "6", "7", "8", "9", "10"),
                 strings(db, "SELECT version FROM schema_version ORDER BY version"));
         assertInvocationsKeyedById(db);
         assertEquals(0, count(db, "SELECT COUNT(*) FROM async_events"), "V6 applied after V7");

@@ -1,9 +1,11 @@
 package io.granda.http.internal;
 
+import io.granda.core.access.ApiKeys;
 import io.granda.core.access.AuthFailureLimiter;
 import io.granda.core.access.KeyCheck;
-import io.granda.core.access.ApiKeys;
+import io.granda.core.access.Role;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.Method;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
@@ -68,15 +70,33 @@ public final class Authenticator {
     /**
      * @param req a request
      * @return who sends it
-     * @throws ApiException 401 when it carries no valid key
+     * @throws ApiException 401 when it carries no valid key; 403 {@code read_only_key} when a reader's key asks
+     *                      for anything but GET or HEAD
      */
     public Caller caller(ServerRequest req) {
         if (!required) {
             return Caller.UNAUTHENTICATED_ADMIN;
         }
-        return authenticate(req).orElseThrow(() -> unauthorized(
+        Caller caller = authenticate(req).orElseThrow(() -> unauthorized(
                 "this endpoint needs an API key: send it as 'Authorization: Bearer <key>' (or '" + KEY_HEADER
                         + ": <key>')"));
+        // One rule for every management route, old and new: a reader looks and never changes anything. Enforced
+        // here rather than per route, so that a route added later cannot forget it.
+        if (caller.role() == Role.READER && !readOnly(req.prologue().method())) {
+            throw readOnlyKey(caller);
+        }
+        return caller;
+    }
+
+    private static boolean readOnly(Method method) {
+        return method.equals(Method.GET) || method.equals(Method.HEAD);
+    }
+
+    /** @return the 403 for a reader's key used to change something, or to call a private function */
+    public static ApiException readOnlyKey(Caller caller) {
+        return new ApiException(403, "read_only_key", null, "the API key '" + caller.keyId() + "' is read-only "
+                + "(role reader): it may look (GET) at tenant '" + caller.tenant() + "' but not change anything or "
+                + "call its private functions; use a tenant key");
     }
 
     /**

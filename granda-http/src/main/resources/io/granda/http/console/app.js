@@ -1038,6 +1038,7 @@ function formError() {
 
 /** A tenant's keys: revoked ones too, each live one with "Revoke"; a form to create one, whose secret shows once. */
 function keysCard(tenant, admin) {
+  const reader = me.role === 'reader';
   const tbody = h('tbody', {});
   const empty = h('p', { class: 'muted empty-row', id: 'no-keys', hidden: true }, 'No keys yet: create one below.');
   const message = h('p', { class: 'status-text', id: 'keys-message', role: 'status', tabindex: -1 });
@@ -1062,7 +1063,7 @@ function keysCard(tenant, admin) {
   };
   const keyRow = (k) => {
     const own = k.keyId === me.keyId;
-    const revoke = k.revokedAt ? null : h('button', {
+    const revoke = k.revokedAt || reader ? null : h('button', {
       type: 'button', class: 'button small danger', dataset: { revoke: k.keyId },
       'aria-label': `Revoke ${keyLabel(k)}`,
     }, 'Revoke');
@@ -1116,8 +1117,9 @@ function keysCard(tenant, admin) {
         h('th', {}, 'Created'), h('th', {}, 'Status'), h('th', {}, h('span', { class: 'offscreen' }, 'Revoke')))),
       tbody)),
     empty,
-    h('h3', { class: 'sub' }, 'Create a key'),
-    createKeyForm(tenant, admin, issued, reload),
+    reader ? h('p', { class: 'muted', id: 'read-only-note' },
+      'Your key is read-only: it shows this tenant’s keys but cannot make or revoke any.')
+      : [h('h3', { class: 'sub' }, 'Create a key'), createKeyForm(tenant, admin, issued, reload)],
     issued);
   return { element, reload };
 }
@@ -1147,12 +1149,15 @@ function createKeyForm(tenant, admin, issued, onCreated) {
   fields.push(field('expiresInDays', 'Expires', select([
     ['', 'never'], ['7', 'in 7 days'], ['30', 'in 30 days'], ['90', 'in 90 days'], ['365', 'in a year'],
   ], ''), { hint: 'From then on the key is refused, as if revoked.' }));
-  if (admin) {
-    fields.push(field('role', 'Role', select([
-      ['tenant', `tenant: ${tenant}’s functions and keys`],
-      ['admin', 'admin: every tenant, its functions and keys'],
-    ], 'tenant'), { hint: 'An admin key can do everything; give it sparingly.' }));
-  }
+  const roles = [
+    ['tenant', `tenant: ${tenant}’s functions and keys`],
+    ['reader', `reader: looks at ${tenant}’s functions, usage and keys, changes nothing`],
+  ];
+  if (admin) roles.push(['admin', 'admin: every tenant, its functions and keys']);
+  fields.push(field('role', 'Role', select(roles, 'tenant'), {
+    hint: admin ? 'An admin key can do everything; give it sparingly.'
+      : 'A reader key suits dashboards and monitoring: it cannot deploy, delete or call private functions.',
+  }));
   form.append(h('div', { class: 'grid' }, fields), submit.row, formError());
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -1162,7 +1167,7 @@ function createKeyForm(tenant, admin, issued, onCreated) {
     const spec = { name: valueOf(form, 'name').trim() };
     const days = valueOf(form, 'expiresInDays');
     if (days) spec.expiresInDays = Number(days);
-    if (admin) spec.role = valueOf(form, 'role');
+    spec.role = valueOf(form, 'role');
     busy(submit, 'Creating…');
     try {
       const key = await api.createKey(tenant, spec);
