@@ -752,6 +752,8 @@ class ConsoleBrowserTest {
     @Test
     @Order(17)
     void aReaderKeySeesItsTenantsKeysAndIsOfferedNothingToChange() {
+        assertEquals(201, http.createFunction("{\"name\":\"viewed\",\"image\":\"granda-hot-echo\",\"mode\":\"hot\"}")
+                .status());
         ServerHarness.Reply made = http.send("POST", "/tenants/default/keys", "application/json",
                 "{\"role\":\"reader\",\"name\":\"board\"}");
         assertEquals(201, made.status(), made.body());
@@ -766,6 +768,15 @@ class ConsoleBrowserTest {
         assertTrue(driver.findElements(By.cssSelector("#key-list button[data-revoke]")).isEmpty(), "none to revoke");
         assertTrue(driver.findElements(By.id("tenants")).isEmpty(), "no tenants list");
         screenshots("access-reader");
+        // Nor do the function pages offer what the server would refuse it.
+        assertFalse(driver.findElement(By.cssSelector(".topnav a[href='/console#/new']")).isDisplayed());
+        open("/console#/");
+        wait(WAIT).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("a.fn-link[href='#/fn/viewed']")));
+        assertTrue(driver.findElements(By.id("new-function")).isEmpty(), "no New function for a reader");
+        open("/console#/fn/viewed");
+        wait(WAIT).until(ExpectedConditions.textToBe(By.id("function-name"), "viewed"));
+        assertTrue(driver.findElements(By.id("edit-function")).isEmpty(), "no Edit");
+        assertTrue(driver.findElements(By.id("delete-function")).isEmpty(), "no Delete");
         wait(WAIT).until(ExpectedConditions.elementToBeClickable(By.id("sign-out"))).click();
         signIn(ServerHarness.ADMIN_KEY);
     }

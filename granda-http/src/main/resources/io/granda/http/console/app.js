@@ -100,6 +100,13 @@ function showIdentity() {
   signOut.hidden = !keyed;
   identity.textContent = !me ? '' : keyed ? `${me.tenant} · ${me.role}${me.name ? ` (${me.name})` : ''}` : 'no key needed';
   identity.title = me && me.keyId ? `API key ${me.keyId}` : '';
+  // A reader's key changes nothing: the console does not offer what the server would refuse.
+  document.querySelectorAll('.topnav a[href$="#/new"]').forEach((a) => { a.hidden = !canChange(); });
+}
+
+/** @returns whether the signed-in key may change things (a reader key may only look) */
+function canChange() {
+  return !me || me.role !== 'reader';
 }
 
 /** Leaves whatever view is on screen (its requests are aborted, so it cannot draw over this) for the sign-in page. */
@@ -315,7 +322,7 @@ async function listView() {
     h('div', {}, h('h1', {}, 'Functions'),
       h('p', { class: 'muted' }, 'Every function has a URL; calling it runs the function in its own container.')),
     h('div', { class: 'actions' }, refresh,
-      h('a', { class: 'button primary', href: '#/new', id: 'new-function' }, 'New function'))));
+      canChange() ? h('a', { class: 'button primary', href: '#/new', id: 'new-function' }, 'New function') : null)));
   const box = h('section', { class: 'card flush' }, h('p', { class: 'loading' }, spinner(), ' Loading functions…'));
   main.append(box);
 
@@ -328,8 +335,10 @@ async function listView() {
     box.classList.remove('flush');
     box.append(h('div', { class: 'empty', id: 'no-functions' },
       h('h2', {}, 'No functions yet'),
-      h('p', {}, 'Create one from a container image, or from a few lines of Python, JavaScript, Go, Java or shell.'),
-      h('a', { class: 'button primary', href: '#/new' }, 'Create a function')));
+      canChange() ? [
+        h('p', {}, 'Create one from a container image, or from a few lines of Python, JavaScript, Go, Java or shell.'),
+        h('a', { class: 'button primary', href: '#/new' }, 'Create a function')]
+        : h('p', {}, 'Your key is read-only: functions appear here once a tenant key creates them.')));
     return;
   }
   const callsById = new Map(((usage && usage.functions) || []).map((f) => [f.id, f.calls]));
@@ -589,7 +598,7 @@ async function functionView(name) {
           me && me.role === 'admin' ? h('span', { class: 'badge muted' }, `tenant ${fn.tenant}`) : null),
         fn.description ? h('p', { class: 'description' }, fn.description) : null,
         h('p', { class: 'muted small' }, fn.kind === 'image' ? `Image ${fn.image}` : `Built image ${fn.image}`)),
-      h('div', { class: 'actions' }, editButton, deleteButton)),
+      canChange() ? h('div', { class: 'actions' }, editButton, deleteButton) : null),
     urlBox(fn.url, 'function-url'),
     editBox);
 
