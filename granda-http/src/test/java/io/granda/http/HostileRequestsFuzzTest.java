@@ -470,7 +470,10 @@ class HostileRequestsFuzzTest {
                         .map(id -> "gk_" + id + "_" + "0123456789abcdefghjkmnpqrstvwxyz"));
         Arbitrary<Map<String, String>> authorization = Combinators.combine(
                 Arbitraries.of("Bearer ", "bearer ", "BEARER  ", "Basic ", "Digest ", "Token ", "", "Bearer"), tokens)
-                .as((scheme, token) -> Map.of("Authorization", (scheme + token).strip().isEmpty() ? "x" : scheme + token));
+                .as((scheme, token) -> Map.of("Authorization", (scheme + token).strip().isEmpty() ? "x" : scheme + token))
+                // The token "Bearer <admin key>" is there for "Bearer Bearer <key>"; with no scheme of its own it
+                // would be the valid key itself (a run of this test once drew exactly that).
+                .filter(h -> !h.get("Authorization").equals("Bearer " + admin));
         Arbitrary<Map<String, String>> keyHeader = tokens.filter(t -> !t.isBlank())
                 .map(token -> Map.of("X-Granda-Key", token));
         return Arbitraries.oneOf(authorization, keyHeader, Arbitraries.just(Map.of()));
