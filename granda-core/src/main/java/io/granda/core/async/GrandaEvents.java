@@ -92,6 +92,13 @@ public final class GrandaEvents implements AutoCloseable {
     private final Set<String> scheduleChanged = new HashSet<>();
     /** Next firing of each scheduled function; only the dispatcher thread touches it. */
     private final Map<String, Instant> nextFiring = new HashMap<>();
+    /**
+     * Scheduled functions as this start found them, whose firing missed while the platform was down is still to be
+     * looked for (once, at their first look); only the dispatcher thread touches it after {@link #begin()}.
+     */
+    private final Set<String> catchUp = new HashSet<>();
+    /** Most steps through a schedule when looking for its latest missed firing (a per-second one over 7 days). */
+    private static final int MAX_CATCH_UP_STEPS = 700_000;
     private Instant nextPurge;
 
     private GrandaEvents(Builder b) {
@@ -129,6 +136,11 @@ public final class GrandaEvents implements AutoCloseable {
                     .log("events were running when the platform stopped; they run again");
         }
         policies.putAll(store.policies());
+        policies.forEach((id, policy) -> {
+            if (policy.cron().isPresent()) {
+                catchUp.add(id);
+            }
+        });
         for (DeployedFunction f : granda.functions()) {
             names.put(f.id(), f.name());
         }
@@ -706,6 +718,8 @@ public final class GrandaEvents implements AutoCloseable {
             lock.unlock();
         }
         changed.forEach(nextFiring::remove);
+        // A schedule set (or changed) now starts from now: nothing of it was missed.
+        changed.forEach(catchUp::remove);
         nextFiring.keySet().removeIf(id -> policyOf(id).schedule() == null);
         Instant earliest = null;
         for (Map.Entry<String, AsyncPolicy> p : policies.entrySet()) {
@@ -716,6 +730,12 @@ public final class GrandaEvents implements AutoCloseable {
             String functionId = p.getKey();
             Instant next = nextFiring.get(functionId);
             if (next == null) {
+                if (catchUp.remove(functionId)) {
+                    Optional<Instant> missed = latestMissedFiring(cron.get(), p.getValue(), now);
+                    if (missed.isPresent() && !fire(functionId, p.getValue(), missed.get())) {
+                        continue;
+                    }
+                }
                 Optional<Instant> first = cron.get().nextAfter(now);
                 if (first.isEmpty()) {
                     continue;
@@ -737,6 +757,28 @@ public final class GrandaEvents implements AutoCloseable {
             }
         }
         return earliest;
+    }
+
+    /**
+     * The latest firing at or before {@code now} that the platform may have missed while it was down, if it is
+     * recent enough to run: within the function's {@code maxEventAge} (an older one would be stale work) and within
+     * the idempotency window, whose key {@code schedule:<second>} makes it run at most once — a firing the previous
+     * process already made is recognised as a duplicate and not run again. Earlier missed firings are skipped: a
+     * schedule catches up once, not once per missed firing.
+     */
+    private Optional<Instant> latestMissedFiring(CronSchedule cron, AsyncPolicy policy, Instant now) {
+        Duration window = policy.maxEventAge().compareTo(options.idempotencyWindow()) < 0 ? policy.maxEventAge()
+                : options.idempotencyWindow();
+        if (!window.isPositive()) {
+            return Optional.empty();
+        }
+        Instant latest = null;
+        Optional<Instant> t = cron.nextAfter(now.minus(window).minusNanos(1));
+        for (int steps = 0; t.isPresent() && !t.get().isAfter(now) && steps < MAX_CATCH_UP_STEPS; steps++) {
+            latest = t.get();
+            t = cron.nextAfter(latest);
+        }
+        return Optional.ofNullable(latest);
     }
 
     /** @return false when the function is gone (its policy is forgotten then) */

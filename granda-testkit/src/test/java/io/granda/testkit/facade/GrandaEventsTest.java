@@ -477,6 +477,92 @@ class GrandaEventsTest {
         assertHeard("fired ", List.of("fired tick schedule", "fired tick schedule", "fired tick schedule"));
     }
 
+    private GrandaEvents startOn(InMemoryEventStore shared) {
+        return GrandaEvents.builder(granda, shared)
+                .options(AsyncOptions.DEFAULTS.withPollInterval(Duration.ofMillis(20))).start();
+    }
+
+    private static List<String> scheduledTimes(GrandaEvents on, String function) {
+        return on.events(function, null, 100, null).items().stream()
+                .map(e -> e.request().headers().get("X-Granda-Scheduled-Time").getFirst()).sorted().toList();
+    }
+
+    @Test
+    void theLatestFiringMissedWhileStoppedRunsOnceAtTheNextStart() throws Exception {
+        deploy("tick");
+        events.close();
+        InMemoryEventStore shared = new InMemoryEventStore();
+        GrandaEvents first = startOn(shared);
+        first.setPolicy("tick", new AsyncPolicy(1, Duration.ZERO, Duration.ZERO, Duration.ofHours(1), 10,
+                "*/10 * * * * *", null));
+        first.wake();
+        Thread.sleep(150);
+        clock.advance(Duration.ofSeconds(10));
+        first.wake();
+        await(() -> first.events("tick", EventStatus.SUCCEEDED, 10, null).items().size() == 1, () -> "first firing");
+        first.close();
+
+        // Down from T0 + 10 s to T0 + 35 s: the firings at + 20 s and + 30 s were missed.
+        clock.advance(Duration.ofSeconds(25));
+        GrandaEvents second = startOn(shared);
+        try {
+            await(() -> second.events("tick", EventStatus.SUCCEEDED, 10, null).items().size() == 2,
+                    () -> "caught up, have " + scheduledTimes(second, "tick"));
+            second.wake();
+            Thread.sleep(150);
+            assertEquals(List.of(T0.plusSeconds(10).toString(), T0.plusSeconds(30).toString()),
+                    scheduledTimes(second, "tick"), "the latest missed firing once, not each missed one");
+            // And the schedule goes on from there.
+            clock.advance(Duration.ofSeconds(5));
+            second.wake();
+            await(() -> second.events("tick", EventStatus.SUCCEEDED, 10, null).items().size() == 3, () -> "+40 s");
+            assertEquals(T0.plusSeconds(40).toString(), scheduledTimes(second, "tick").getLast());
+        } finally {
+            second.close();
+        }
+    }
+
+    @Test
+    void aMissedFiringOlderThanMaxEventAgeIsSkippedAndOneMadeBeforeTheStopIsNotMadeAgain() throws Exception {
+        deploy("tick");
+        events.close();
+        InMemoryEventStore shared = new InMemoryEventStore();
+        GrandaEvents first = startOn(shared);
+        // Events of this function are stale after 5 s.
+        first.setPolicy("tick", new AsyncPolicy(1, Duration.ZERO, Duration.ZERO, Duration.ofSeconds(5), 10,
+                "*/10 * * * * *", null));
+        first.wake();
+        Thread.sleep(150);
+        clock.advance(Duration.ofSeconds(10));
+        first.wake();
+        await(() -> first.events("tick", EventStatus.SUCCEEDED, 10, null).items().size() == 1, () -> "first firing");
+        first.close();
+
+        // Restarted at T0 + 37 s: the firing at + 30 s is 7 s old, older than the function's 5 s: not run.
+        clock.advance(Duration.ofSeconds(27));
+        GrandaEvents second = startOn(shared);
+        second.wake();
+        Thread.sleep(300);
+        assertEquals(List.of(T0.plusSeconds(10).toString()), scheduledTimes(second, "tick"));
+        clock.advance(Duration.ofSeconds(3));
+        second.wake();
+        await(() -> second.events("tick", EventStatus.SUCCEEDED, 10, null).items().size() == 2, () -> "+40 s");
+        second.close();
+
+        // Restarted 2 s after the firing at + 40 s, which the previous start made: it is not made again.
+        clock.advance(Duration.ofSeconds(2));
+        GrandaEvents third = startOn(shared);
+        try {
+            third.wake();
+            Thread.sleep(300);
+            assertEquals(List.of(T0.plusSeconds(10).toString(), T0.plusSeconds(40).toString()),
+                    scheduledTimes(third, "tick"));
+            assertEquals(2, backend.runCalls(), "each firing ran once");
+        } finally {
+            third.close();
+        }
+    }
+
     @Test
     void aFinishedEventsResultIsPostedToItsCallback() throws Exception {
         BlockingQueue<String> received = new ArrayBlockingQueue<>(4);
