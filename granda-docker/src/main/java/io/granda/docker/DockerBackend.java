@@ -128,8 +128,6 @@ public final class DockerBackend implements Backend, ImageBuilder {
     public static final String LABEL_OWNER = "io.granda.owner";
     /** Label holding the function's name. */
     public static final String LABEL_FUNCTION = "io.granda.function";
-    /** Label of images a build made: the build's id (set by Granda's builds, see {@link #builtImages()}). */
-    public static final String LABEL_BUILD = "io.granda.build";
     /** Label holding the function's stable id. */
     public static final String LABEL_FUNCTION_ID = "io.granda.function-id";
     /** Label holding the revision being run. */
@@ -1069,8 +1067,8 @@ public final class DockerBackend implements Backend, ImageBuilder {
     /**
      * {@inheritDoc}
      *
-     * <p>The engine's images labelled {@value #LABEL_OWNER}={@code ownerId} that a build made (they carry the build's
-     * {@code io.granda.build} label), one entry per tag; another owner's images, and images users named for their
+     * <p>The engine's images labelled {@value #LABEL_OWNER}={@code ownerId} that a build made (they carry
+     * {@link BuildRequest#BUILD_ID_LABEL}), one entry per tag; another owner's images, and images users named for their
      * functions, are never listed. None after {@link #close()} or when the engine cannot be asked.
      */
     @Override
@@ -1082,7 +1080,8 @@ public final class DockerBackend implements Backend, ImageBuilder {
             List<StoredImage> images = new ArrayList<>();
             for (Image image : docker.listImagesCmd().withLabelFilter(Map.of(LABEL_OWNER, config.ownerId())).exec()) {
                 Map<String, String> labels = image.getLabels() == null ? Map.of() : image.getLabels();
-                if (!labels.containsKey(LABEL_BUILD) || image.getRepoTags() == null || image.getCreated() == null) {
+                if (!labels.containsKey(BuildRequest.BUILD_ID_LABEL) || image.getRepoTags() == null
+                        || image.getCreated() == null) {
                     continue;
                 }
                 Instant created = Instant.ofEpochSecond(image.getCreated());

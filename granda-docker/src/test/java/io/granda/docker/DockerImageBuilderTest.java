@@ -114,7 +114,7 @@ class DockerImageBuilderTest {
         String unlabelled = tag("not-a-build");
         Map<String, byte[]> files = context("FROM %s\nENTRYPOINT [\"true\"]\n".formatted(BASE));
         backend.build(new BuildRequest(built, new BuildContext(files),
-                Map.of(DockerBackend.LABEL_BUILD, "01build", DockerBackend.LABEL_FUNCTION, "listed"), TIMEOUT, false),
+                Map.of(BuildRequest.BUILD_ID_LABEL, "01build", DockerBackend.LABEL_FUNCTION, "listed"), TIMEOUT, false),
                 line -> { });
         // This owner's image, but not from a function build (no build label): a builder never lists it.
         backend.build(new BuildRequest(unlabelled, new BuildContext(files), Map.of(), TIMEOUT, false), line -> { });
@@ -122,7 +122,7 @@ class DockerImageBuilderTest {
         DockerBackend other = new DockerBackend(DockerBackendConfig.defaults(OWNER + "-other"));
         String othersTag = tag("others");
         try {
-            other.build(new BuildRequest(othersTag, new BuildContext(files), Map.of(DockerBackend.LABEL_BUILD, "02b"),
+            other.build(new BuildRequest(othersTag, new BuildContext(files), Map.of(BuildRequest.BUILD_ID_LABEL, "02b"),
                     TIMEOUT, false), line -> { });
             List<StoredImage> listed = backend.builtImages();
             assertEquals(List.of(built), listed.stream().map(StoredImage::tag).toList());

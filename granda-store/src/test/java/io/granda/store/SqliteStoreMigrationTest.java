@@ -211,16 +211,10 @@ class SqliteStoreMigrationTest {
         String expiring = io.granda.core.access.ApiKeyTokens.newToken("exp9");
         String revoked = io.granda.core.access.ApiKeyTokens.newToken("rev9");
         exec(db, "INSERT INTO tenants (id, created_at_us) VALUES ('acme', 1000000)");
-        exec(db, "INSERT INTO api_keys (key_id, tenant, role, name, secret_sha256, created_at_us, revoked_at_us, "
-                + "expires_at_us) VALUES ('admin9', 'default', 'ADMIN', 'ops', '"
-                + io.granda.core.access.ApiKeyTokens.hash(admin) + "', 2000000, NULL, NULL)");
+        insertV9Key(db, "admin9", "default", "ADMIN", "ops", admin, null, null);
         long expiresUs = clock.instant().plus(Duration.ofDays(1)).toEpochMilli() * 1000;
-        exec(db, "INSERT INTO api_keys (key_id, tenant, role, name, secret_sha256, created_at_us, revoked_at_us, "
-                + "expires_at_us) VALUES ('exp9', 'acme', 'TENANT', 'ci', '"
-                + io.granda.core.access.ApiKeyTokens.hash(expiring) + "', 2000000, NULL, " + expiresUs + ")");
-        exec(db, "INSERT INTO api_keys (key_id, tenant, role, name, secret_sha256, created_at_us, revoked_at_us, "
-                + "expires_at_us) VALUES ('rev9', 'acme', 'TENANT', '', '"
-                + io.granda.core.access.ApiKeyTokens.hash(revoked) + "', 2000000, 3000000, NULL)");
+        insertV9Key(db, "exp9", "acme", "TENANT", "ci", expiring, null, expiresUs);
+        insertV9Key(db, "rev9", "acme", "TENANT", "", revoked, 3000000L, null);
 
         try (SqliteStore store = open(db)) {
             io.granda.core.access.ApiKeys keys = new io.granda.core.access.ApiKeys(store.apiKeys(), clock);
@@ -240,6 +234,14 @@ class SqliteStoreMigrationTest {
         }
         assertEquals(1, count(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = "
                 + "'api_keys_by_tenant'"), "the index is made again");
+    }
+
+    /** A key row as a version 8 or 9 file holds it. */
+    private static void insertV9Key(Path db, String keyId, String tenant, String role, String name, String token,
+                                    Long revokedUs, Long expiresUs) throws Exception {
+        exec(db, "INSERT INTO api_keys (key_id, tenant, role, name, secret_sha256, created_at_us, revoked_at_us, "
+                + "expires_at_us) VALUES ('" + keyId + "', '" + tenant + "', '" + role + "', '" + name + "', '"
+                + io.granda.core.access.ApiKeyTokens.hash(token) + "', 2000000, " + revokedUs + ", " + expiresUs + ")");
     }
 
     @Test

@@ -17,6 +17,12 @@ import java.util.Objects;
 public record BuildRequest(String tag, BuildContext context, Map<String, String> labels, Duration timeout,
                            boolean network) {
 
+    /**
+     * The label Granda's builds put on every image they make, valued with the build's id: how a builder tells its own
+     * function images ({@link ImageBuilder#builtImages()}) from any other image.
+     */
+    public static final String BUILD_ID_LABEL = "io.granda.build";
+
     public BuildRequest {
         Objects.requireNonNull(tag, "tag");
         Objects.requireNonNull(context, "context");

@@ -487,20 +487,29 @@ class GrandaEventsTest {
                 .map(e -> e.request().headers().get("X-Granda-Scheduled-Time").getFirst()).sorted().toList();
     }
 
-    @Test
-    void theLatestFiringMissedWhileStoppedRunsOnceAtTheNextStart() throws Exception {
+    /**
+     * Deploys {@code tick}, runs events with its policy (every 10 s) on a store that outlives them, fires its first
+     * firing (T0 + 10 s) and stops, as a platform stopping after a while would.
+     */
+    private InMemoryEventStore tickedOnceThenStopped(Duration maxEventAge) throws InterruptedException {
         deploy("tick");
         events.close();
         InMemoryEventStore shared = new InMemoryEventStore();
         GrandaEvents first = startOn(shared);
-        first.setPolicy("tick", new AsyncPolicy(1, Duration.ZERO, Duration.ZERO, Duration.ofHours(1), 10,
-                "*/10 * * * * *", null));
+        first.setPolicy("tick", new AsyncPolicy(1, Duration.ZERO, Duration.ZERO, maxEventAge, 10, "*/10 * * * * *",
+                null));
         first.wake();
         Thread.sleep(150);
         clock.advance(Duration.ofSeconds(10));
         first.wake();
         await(() -> first.events("tick", EventStatus.SUCCEEDED, 10, null).items().size() == 1, () -> "first firing");
         first.close();
+        return shared;
+    }
+
+    @Test
+    void theLatestFiringMissedWhileStoppedRunsOnceAtTheNextStart() throws Exception {
+        InMemoryEventStore shared = tickedOnceThenStopped(Duration.ofHours(1));
 
         // Down from T0 + 10 s to T0 + 35 s: the firings at + 20 s and + 30 s were missed.
         clock.advance(Duration.ofSeconds(25));
@@ -524,19 +533,8 @@ class GrandaEventsTest {
 
     @Test
     void aMissedFiringOlderThanMaxEventAgeIsSkippedAndOneMadeBeforeTheStopIsNotMadeAgain() throws Exception {
-        deploy("tick");
-        events.close();
-        InMemoryEventStore shared = new InMemoryEventStore();
-        GrandaEvents first = startOn(shared);
         // Events of this function are stale after 5 s.
-        first.setPolicy("tick", new AsyncPolicy(1, Duration.ZERO, Duration.ZERO, Duration.ofSeconds(5), 10,
-                "*/10 * * * * *", null));
-        first.wake();
-        Thread.sleep(150);
-        clock.advance(Duration.ofSeconds(10));
-        first.wake();
-        await(() -> first.events("tick", EventStatus.SUCCEEDED, 10, null).items().size() == 1, () -> "first firing");
-        first.close();
+        InMemoryEventStore shared = tickedOnceThenStopped(Duration.ofSeconds(5));
 
         // Restarted at T0 + 37 s: the firing at + 30 s is 7 s old, older than the function's 5 s: not run.
         clock.advance(Duration.ofSeconds(27));

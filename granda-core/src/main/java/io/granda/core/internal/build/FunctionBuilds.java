@@ -187,7 +187,7 @@ public final class FunctionBuilds {
                 Map<String, String> bases = chooseBaseImages(runtime, log);
                 BuildContext context = runtime.buildContext(source, bases);
                 Map<String, String> labels = Map.of("io.granda.function", functionName,
-                        "io.granda.revision", Long.toString(revision), "io.granda.build", buildId,
+                        "io.granda.revision", Long.toString(revision), BuildRequest.BUILD_ID_LABEL, buildId,
                         "io.granda.runtime", runtime.name());
                 long t0 = System.nanoTime();
                 BuiltImage image = builder.build(new BuildRequest(tag, context, labels, options.timeout(),
