@@ -781,6 +781,66 @@ class ConsoleBrowserTest {
         signIn(ServerHarness.ADMIN_KEY);
     }
 
+    @Test
+    @Order(18)
+    void aReaderIsOfferedNoCallOfAPrivateFunctionAndCallsAPublicOneFromItsPage() {
+        // A tenant of its own: functions belong to the key that makes them, so a tenant key (the admin's) deploys.
+        assertEquals(201, http.send("POST", "/tenants", "application/json", "{\"id\":\"watchers\"}").status());
+        ServerHarness asWatchers = new ServerHarness(server.port(), http.send("POST", "/tenants/watchers/keys",
+                "application/json", "{\"name\":\"deployer\"}").json().get("key").asText());
+        assertEquals(201, asWatchers.createFunction("{\"name\":\"watched-open\",\"image\":\"granda-hot-echo\","
+                + "\"mode\":\"hot\"}").status());
+        ServerHarness.Reply closed = asWatchers.createFunction("{\"name\":\"watched-closed\","
+                + "\"image\":\"granda-hot-echo\",\"mode\":\"hot\",\"private\":true}");
+        assertEquals(201, closed.status(), closed.body());
+        ServerHarness.Reply reader = http.send("POST", "/tenants/watchers/keys", "application/json",
+                "{\"role\":\"reader\",\"name\":\"wall\"}");
+        assertEquals(201, reader.status(), reader.body());
+        String readerKey = reader.json().get("key").asText();
+        // What the console is to say is so: the server refuses the reader a private function's call.
+        assertEquals(403, new ServerHarness(server.port(), readerKey)
+                .call(closed.json().get("url").asText(), "x").status());
+
+        open("/console");
+        js("sessionStorage.clear();");
+        open("/console#/fn/watched-closed");
+        signIn(readerKey);
+        wait(WAIT).until(ExpectedConditions.textToBe(By.id("function-name"), "watched-closed"));
+        WebElement note = wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(By.id("invoke-private-note")));
+        assertTrue(note.getText().contains("private; a reader key cannot call it"), note.getText());
+        assertTrue(driver.findElements(By.id("invoke-form")).isEmpty(), "no Invoke form");
+        assertTrue(driver.findElements(By.id("invoke-send")).isEmpty(), "nothing to call with");
+        screenshots("function-private-reader");
+
+        // Nor, at its address, the page to create a function.
+        open("/console#/new");
+        WebElement newNote = wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(By.id("new-read-only-note")));
+        assertTrue(newNote.getText().contains("read-only"), newNote.getText());
+        assertTrue(driver.findElements(By.id("image-form")).isEmpty(), "no form to create with");
+
+        // A public function's URL needs no key: the form stays, and the call works.
+        open("/console#/fn/watched-open");
+        WebElement body = wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(By.id("invoke-body")));
+        assertTrue(driver.findElements(By.id("invoke-private-note")).isEmpty());
+        body.sendKeys("seen by a reader");
+        driver.findElement(By.id("invoke-send")).click();
+        WebElement output = wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(By.id("invoke-output")));
+        assertEquals("seen by a reader", output.getText().strip());
+        assertTrue(driver.findElement(By.id("invoke-status")).getText().startsWith("200"),
+                driver.findElement(By.id("invoke-status")).getText());
+
+        // An admin key calls the private function from its page as before.
+        wait(WAIT).until(ExpectedConditions.elementToBeClickable(By.id("sign-out"))).click();
+        signIn(ServerHarness.ADMIN_KEY);
+        open("/console#/fn/watched-closed");
+        body = wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(By.id("invoke-body")));
+        assertTrue(driver.findElements(By.id("invoke-private-note")).isEmpty());
+        body.sendKeys("seen by an admin");
+        driver.findElement(By.id("invoke-send")).click();
+        output = wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(By.id("invoke-output")));
+        assertEquals("seen by an admin", output.getText().strip());
+    }
+
     // -----------------------------------------------------------------------------------------------------------
 
     private static void open(String pathAndFragment) {

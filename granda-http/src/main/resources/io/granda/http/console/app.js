@@ -109,6 +109,14 @@ function canChange() {
   return !me || me.role !== 'reader';
 }
 
+/**
+ * @returns whether the signed-in key may call the function from its page: a public function's URL needs no key, but
+ *          the server refuses a reader's key a private one's (403 read_only_key: a call runs code and is billed)
+ */
+function canCall(fn) {
+  return !fn.private || canChange();
+}
+
 /** Leaves whatever view is on screen (its requests are aborted, so it cannot draw over this) for the sign-in page. */
 function toSignIn(message, kind = 'error') {
   me = null;
@@ -371,6 +379,14 @@ async function listView() {
 
 async function newView(params) {
   document.title = 'New function · Granda';
+  // The top bar hides the way here from a reader's key, but an address can still lead here.
+  if (!canChange()) {
+    main.append(h('section', { class: 'card empty', id: 'new-read-only-note' },
+      h('h1', {}, 'New function'),
+      h('p', {}, 'Your key is read-only: it cannot create functions. Sign in with a tenant key to create one.'),
+      h('a', { class: 'button primary', href: '#/' }, 'All functions')));
+    return;
+  }
   let kind = params.get('kind') === 'code' ? 'code' : 'image';
   main.append(h('div', { class: 'page-head' },
     h('div', {}, h('h1', {}, 'New function'),
@@ -602,7 +618,7 @@ async function functionView(name) {
     urlBox(fn.url, 'function-url'),
     editBox);
 
-  const invocations = invocationsCard(name);
+  const invocations = invocationsCard(name, canCall(fn));
   const logs = logsCard(name);
   const usage = usageCard(name);
   const refresh = () => Promise.all([invocations.reload(), logs.reload(), usage.reload()]).catch((e) => {
@@ -658,6 +674,10 @@ function parseHeaders(text) {
 }
 
 function invokeCard(fn, onCalled) {
+  if (!canCall(fn)) {
+    return card('Invoke', { id: 'invoke' }, h('p', { class: 'muted', id: 'invoke-private-note' },
+      'This function is private; a reader key cannot call it. A tenant key of its tenant can.'));
+  }
   const form = h('form', { id: 'invoke-form', class: 'form', novalidate: true });
   const method = select(['POST', 'GET', 'PUT', 'PATCH', 'DELETE'].map((m) => [m, m]), 'POST', { id: 'invoke-method' });
   const body = h('textarea', { id: 'invoke-body', rows: 4, class: 'mono', spellcheck: 'false', placeholder: 'World' });
@@ -747,11 +767,13 @@ function usageCard(name) {
   return { element, reload };
 }
 
-function invocationsCard(name) {
+/** @param callable whether the page offers to call the function (then the empty history points there) */
+function invocationsCard(name, callable) {
   const PAGE = 10;
   const tbody = h('tbody', {});
   const more = h('button', { type: 'button', class: 'button', id: 'invocations-more', hidden: true }, 'Load more');
-  const empty = h('p', { class: 'muted empty-row', hidden: true }, 'No calls yet: invoke it above.');
+  const empty = h('p', { class: 'muted empty-row', hidden: true },
+    callable ? 'No calls yet: invoke it above.' : 'No calls yet.');
   let cursor = null;
   const row = (r) => h('tr', { dataset: { id: r.invocationId } },
     h('td', { 'data-label': 'Started' }, h('time', { datetime: r.start, title: new Date(r.start).toLocaleString() }, clockTime(r.start))),
