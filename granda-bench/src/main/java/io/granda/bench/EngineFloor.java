@@ -3,6 +3,8 @@ package io.granda.bench;
 import com.github.dockerjava.api.command.CreateContainerCmd;
 import com.github.dockerjava.api.model.Bind;
 import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.Mount;
+import com.github.dockerjava.api.model.MountType;
 import com.github.dockerjava.api.model.Volume;
 
 import java.io.IOException;
@@ -22,7 +24,8 @@ import java.util.concurrent.locks.LockSupport;
  * The floor under a Granda cold start: what the container engine itself takes to create and start a hot instance and
  * have it answer one request, measured with docker-java and the settings Granda's Docker backend uses (a fresh
  * directory bind-mounted at {@code /granda}, {@code GRANDA_SOCKET=/granda/fn.sock} and the other {@code GRANDA_*}
- * variables, six labels, network {@code none}, a memory limit without swap, no stdin, no TTY).
+ * variables, six labels, network mode {@code none} with networking disabled and a read-only {@code /etc/hosts} of
+ * loopback names bind-mounted, a memory limit without swap, no stdin, no TTY).
  *
  * <p>The timed part is create, start, waiting until the socket accepts a connection (looking every
  * {@value #POLL_MICROS} µs, finer than Granda's 500 µs) and one request/reply on that connection. Making the
@@ -73,6 +76,7 @@ public final class EngineFloor implements AutoCloseable {
         try {
             Files.createDirectories(dir);
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+            writeHostsFile();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -133,7 +137,25 @@ public final class EngineFloor implements AutoCloseable {
                         .withMemory(memory)
                         .withMemorySwap(memory)
                         .withNetworkMode("none")
-                        .withBinds(new Bind(dir.toString(), new Volume("/granda"))));
+                        .withBinds(new Bind(dir.toString(), new Volume("/granda")))
+                        .withMounts(List.of(new Mount().withType(MountType.BIND).withSource(hostsFile().toString())
+                                .withTarget("/etc/hosts").withReadOnly(true))))
+                // As Granda's backend: no network sandbox from the engine for a function without network.
+                .withNetworkDisabled(true);
+    }
+
+    /** The hosts file every floor container mounts, as Granda's backend gives its containers without network. */
+    private Path hostsFile() {
+        return workDirectory.resolve("hosts");
+    }
+
+    /** Writes the hosts file when missing; before the timed part, as Granda writes its own once. */
+    private void writeHostsFile() throws IOException {
+        Path hosts = hostsFile();
+        if (!Files.exists(hosts, LinkOption.NOFOLLOW_LINKS)) {
+            Files.writeString(hosts, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+            Files.setPosixFilePermissions(hosts, PosixFilePermissions.fromString("rw-r--r--"));
+        }
     }
 
     /** Removes the containers started so far (not timed), and their directories. */

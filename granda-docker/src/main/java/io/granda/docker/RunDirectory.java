@@ -13,6 +13,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -36,6 +37,25 @@ final class RunDirectory {
 
     /** The file that marks a directory as an owner's run directory; holds the owner id. */
     static final String MARKER = ".granda-run-directory";
+    /**
+     * The {@code /etc/hosts} given to containers that have no network (see {@link #hostsFile()}). Its name starts with
+     * a dot, so no instance directory can take it.
+     */
+    static final String HOSTS = ".hosts";
+    /**
+     * What the engine itself writes to {@code /etc/hosts} for network mode {@code none}: names for the loopback
+     * addresses, nothing else.
+     */
+    static final String HOSTS_CONTENT = """
+            127.0.0.1	localhost
+            ::1	localhost ip6-localhost ip6-loopback
+            fe00::0	ip6-localnet
+            ff00::0	ip6-mcastprefix
+            ff02::1	ip6-allnodes
+            ff02::2	ip6-allrouters
+            """;
+    private static final Set<String> OWN_FILES = Set.of(MARKER, HOSTS);
+    private static final Set<PosixFilePermission> READABLE_BY_ALL = PosixFilePermissions.fromString("rw-r--r--");
 
     private static final Logger LOG = LoggerFactory.getLogger(RunDirectory.class);
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
@@ -60,6 +80,45 @@ final class RunDirectory {
     /** @return where the directory of this instance is (whether or not it exists) */
     Path instanceDirectory(String instanceId) {
         return root.resolve(instanceId);
+    }
+
+    /**
+     * The hosts file for containers without a network, first creating the run directory if needed; written once,
+     * and again if someone removed it. Containers mount it read-only, so none can change what another sees.
+     *
+     * @return the file, {@code 0644}, holding {@link #HOSTS_CONTENT}
+     * @throws IOException when the run directory is not usable or the file cannot be written
+     */
+    Path hostsFile() throws IOException {
+        ensureRoot();
+        try {
+            return writeHostsFileIfMissing();
+        } catch (NoSuchFileException e) {
+            // Another backend of the same owner closed and removed the run directory meanwhile: make it again.
+            checked = false;
+            ensureRoot();
+            return writeHostsFileIfMissing();
+        }
+    }
+
+    private Path writeHostsFileIfMissing() throws IOException {
+        Path file = root.resolve(HOSTS);
+        if (Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            return file;
+        }
+        lock.lock();
+        try {
+            if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+                // Written aside and moved in: a container starting meanwhile never mounts a half-written file.
+                Path partial = root.resolve(HOSTS + ".partial");
+                Files.writeString(partial, HOSTS_CONTENT);
+                Files.setPosixFilePermissions(partial, READABLE_BY_ALL);
+                Files.move(partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            }
+            return file;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
@@ -138,7 +197,8 @@ final class RunDirectory {
     }
 
     /**
-     * Deletes every instance directory left in the run directory (everything but the marker). Does nothing when the
+     * Deletes every instance directory left in the run directory (everything but the marker and the hosts file). Does
+     * nothing when the
      * run directory does not exist or is not marked as this owner's.
      *
      * @return how many entries were deleted
@@ -151,7 +211,7 @@ final class RunDirectory {
         int deleted = 0;
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(root)) {
             for (Path entry : entries) {
-                if (entry.getFileName().toString().equals(MARKER)) {
+                if (OWN_FILES.contains(entry.getFileName().toString())) {
                     continue;
                 }
                 try {
@@ -166,7 +226,7 @@ final class RunDirectory {
         return deleted;
     }
 
-    /** Deletes the run directory when nothing but its marker is left in it. Never throws. */
+    /** Deletes the run directory when nothing but its own files (marker, hosts file) is left in it. Never throws. */
     void deleteIfEmpty() {
         lock.lock();
         try {
@@ -175,11 +235,12 @@ final class RunDirectory {
             }
             try (DirectoryStream<Path> entries = Files.newDirectoryStream(root)) {
                 for (Path entry : entries) {
-                    if (!entry.getFileName().toString().equals(MARKER)) {
+                    if (!OWN_FILES.contains(entry.getFileName().toString())) {
                         return;
                     }
                 }
             }
+            Files.deleteIfExists(root.resolve(HOSTS));
             Files.deleteIfExists(root.resolve(MARKER));
             try {
                 Files.deleteIfExists(root);

@@ -95,6 +95,7 @@ class DockerBackendTest extends RunOnceBackendContract {
             assertEquals(request.invocationId(), labels.get(DockerBackend.LABEL_INVOCATION));
             HostConfig host = c.getHostConfig();
             assertEquals("none", host.getNetworkMode());
+            assertTrue(c.getConfig().getNetworkDisabled(), "no network sandbox at all");
             assertEquals(48L * 1024 * 1024, host.getMemory());
             assertEquals(48L * 1024 * 1024, host.getMemorySwap(), "no swap");
             assertTrue(List.of(c.getConfig().getEnv()).contains("SCRIPT=sleep 10; echo done"));
@@ -104,6 +105,18 @@ class DockerBackendTest extends RunOnceBackendContract {
             assertExited(r, 0);
             assertEquals("done\n", stdout(r));
         }
+    }
+
+    @Test
+    void withoutNetworkAFunctionStillHasLoopbackAndLocalhost() {
+        // Created with networking disabled (no engine sandbox), a container must still look like network mode
+        // "none" from inside: a loopback interface that works, "localhost" in /etc/hosts, and nothing else.
+        RunOnceResult r = script("ls /sys/class/net; grep -w localhost /etc/hosts"
+                + "; (nc -l -p 7000 > /tmp/got &) ; sleep 0.3; echo ping | nc localhost 7000; sleep 0.1"
+                + "; echo \"got $(cat /tmp/got)\"; echo x >> /etc/hosts 2>/dev/null || echo hosts-read-only").run();
+        assertExited(r, 0);
+        assertEquals("lo\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\ngot ping\nhosts-read-only\n",
+                stdout(r), r.stderrTail());
     }
 
     @Test

@@ -94,8 +94,13 @@ class DockerHotInstanceTest extends HotBackendContract {
         assertEquals("none", host.getNetworkMode());
         assertEquals(48L * 1024 * 1024, host.getMemory());
         assertEquals(48L * 1024 * 1024, host.getMemorySwap(), "no swap");
+        assertTrue(c.getConfig().getNetworkDisabled(), "no network sandbox at all");
         assertEquals(List.of(runDirectory().resolve(spec.instanceId) + ":/granda"),
                 Stream.of(host.getBinds()).map(b -> b.getPath() + ":" + b.getVolume().getPath()).toList());
+        // The loopback names, which the engine writes no hosts file for without a network: read-only.
+        assertEquals(List.of(runDirectory().resolve(RunDirectory.HOSTS) + ":/etc/hosts:true"),
+                host.getMounts().stream().map(m -> m.getSource() + ":" + m.getTarget() + ":" + m.getReadOnly())
+                        .toList());
         assertEquals(hot.socket(), runDirectory().resolve(spec.instanceId).resolve("fn.sock"));
 
         List<String> env = List.of(c.getConfig().getEnv());
@@ -140,7 +145,7 @@ class DockerHotInstanceTest extends HotBackendContract {
                 () -> instance().env("HOT_ECHO_NEVER_READY", "1").startTimeout(Duration.ofMillis(300))
                         .attemptStart());
 
-        assertEquals(List.of(RunDirectory.MARKER), entries(runDirectory()));
+        assertEquals(List.of(), instanceDirectories(runDirectory()));
     }
 
     @Test
@@ -202,7 +207,7 @@ class DockerHotInstanceTest extends HotBackendContract {
                     e.getMessage());
             assertTrue(e.logTail().contains("/no/such/binary"), e.logTail());
             assertEquals(0, backend().reapLeftovers());
-            assertEquals(List.of(RunDirectory.MARKER), entries(runDirectory()));
+            assertEquals(List.of(), instanceDirectories(runDirectory()));
         } finally {
             try {
                 docker.removeImageCmd(image).withForce(true).exec();
@@ -286,7 +291,7 @@ class DockerHotInstanceTest extends HotBackendContract {
                 () -> instance().memoryMb(1).attemptStart());
         assertTrue(e.getMessage().contains("HTTP 400"), e.getMessage());
         assertEquals(0, backend().reapLeftovers());
-        assertEquals(List.of(RunDirectory.MARKER), entries(runDirectory()));
+        assertEquals(List.of(), instanceDirectories(runDirectory()));
     }
 
     @Test
@@ -297,7 +302,7 @@ class DockerHotInstanceTest extends HotBackendContract {
             BackendUnavailableException e = assertThrows(BackendUnavailableException.class,
                     () -> down.startInstance(instance().spec()));
             assertTrue(e.getMessage().contains("unix:///nonexistent.sock"), e.getMessage());
-            assertEquals(List.of(RunDirectory.MARKER), entries(run));
+            assertEquals(List.of(), instanceDirectories(run));
         }
         assertFalse(Files.exists(run), "close left the run directory");
     }
@@ -322,6 +327,12 @@ class DockerHotInstanceTest extends HotBackendContract {
         var spec = new io.granda.core.spi.InstanceSpec("../escape", "fn", "f", 1, HOT_IMAGE, Map.of(), 64,
                 Duration.ofSeconds(1));
         assertThrows(IllegalArgumentException.class, () -> backend().startInstance(spec));
+    }
+
+    /** The entries of a run directory but its own files (marker, hosts file): what instances left. */
+    private static List<String> instanceDirectories(Path dir) {
+        return entries(dir).stream().filter(e -> !e.equals(RunDirectory.MARKER) && !e.equals(RunDirectory.HOSTS))
+                .toList();
     }
 
     private static List<String> entries(Path dir) {

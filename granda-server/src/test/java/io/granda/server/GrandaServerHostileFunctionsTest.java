@@ -246,12 +246,15 @@ class GrandaServerHostileFunctionsTest {
                 "an instance's directory holds its own socket only");
         assertTrue(http.send("GET", snoop + "/file/proc/1/cmdline", null, null).body().startsWith("/hot-echo\0"),
                 "PID 1 is the function's own process: no other process is visible");
-        // The one mount from the host is the instance's own directory (under the data dir's run/), at /granda.
+        // The mounts from the host (under the data dir's run/) are the instance's own directory, at /granda, and the
+        // loopback names at /etc/hosts, read-only.
         String mounts = http.send("GET", snoop + "/file/proc/self/mountinfo", null, null).body();
         assertFalse(mounts.contains("docker.sock"), mounts);
-        List<String> fromDataDir = mounts.lines().filter(l -> l.contains(dataDir.toString())).toList();
-        assertEquals(1, fromDataDir.size(), mounts);
-        assertEquals("/granda", fromDataDir.getFirst().split(" ")[4], mounts);
+        List<String[]> fromDataDir = mounts.lines().filter(l -> l.contains(dataDir.toString()))
+                .map(l -> l.split(" ")).toList();
+        assertEquals(List.of("/etc/hosts", "/granda"), fromDataDir.stream().map(f -> f[4]).sorted().toList(), mounts);
+        assertTrue(fromDataDir.stream().filter(f -> f[4].equals("/etc/hosts")).allMatch(f -> f[5].startsWith("ro,")),
+                mounts);
 
         // Run mode: the keeper holds the secret in /tmp (and its command line) while the snoop looks for it.
         String keeperRun = runFunction("keeper-run", "echo \"$1\" > /tmp/secret; sleep 4", 10, 64);
