@@ -26,7 +26,9 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
@@ -39,14 +41,15 @@ import java.util.Set;
  * {@code GET /tenants/{tenant}/keys} (never secrets), {@code DELETE /keys/{keyId}} (revoke: refused from the next
  * request on) and {@code GET /whoami} (who the key sent is). Mount it at {@code /}. See docs/http-api.md. Thread-safe.
  *
- * <p>A tenant key manages its own tenant's keys (tenant keys only); an admin key every tenant's, admin keys too.
+ * <p>A tenant key manages its own tenant's keys (tenant, reader and invoker keys); an admin key every tenant's, admin
+ * keys too. An invoker key may be limited to named functions ({@code functions}).
  */
 public final class AdminApiService implements HttpService {
 
     /** Longest body of these requests. */
     private static final int MAX_BODY_BYTES = 16 * 1024;
     private static final Set<String> TENANT_FIELDS = Set.of("id");
-    private static final Set<String> KEY_FIELDS = Set.of("name", "role", "expiresInDays", "expiresAt");
+    private static final Set<String> KEY_FIELDS = Set.of("name", "role", "expiresInDays", "expiresAt", "functions");
 
     private final Granda granda;
     private final ApiKeys keys;
@@ -64,7 +67,8 @@ public final class AdminApiService implements HttpService {
 
     @Override
     public void routing(HttpRules rules) {
-        rules.get("/whoami", auth.authenticated("who am I", this::whoami))
+        // Any key may ask who it is, an invoker's too: the one management route its key may use.
+        rules.get("/whoami", auth.authenticatedAnyRole("who am I", this::whoami))
                 .post("/tenants", auth.admin("create tenant", this::createTenant))
                 .get("/tenants", auth.admin("list tenants", this::listTenants))
                 .delete("/tenants/{tenant}", auth.admin("delete tenant", this::deleteTenant))
@@ -92,6 +96,7 @@ public final class AdminApiService implements HttpService {
             body.put("name", key.map(ApiKey::name).orElse(""));
             putInstant(body, "expiresAt", key.map(ApiKey::expiresAt).orElse(null));
         }
+        putFunctions(body, caller.functions());
         body.put("apiKeysRequired", auth.required());
         Responses.json(res, 200, body);
     }
@@ -135,10 +140,12 @@ public final class AdminApiService implements HttpService {
                 case "tenant" -> Role.TENANT;
                 case "admin" -> Role.ADMIN;
                 case "reader" -> Role.READER;
+                case "invoker" -> Role.INVOKER;
                 default -> throw ApiException.badRequest("invalid_request", "role",
-                        "role must be \"tenant\", \"reader\" or \"admin\", was " + r);
+                        "role must be \"tenant\", \"reader\", \"invoker\" or \"admin\", was " + r);
             };
         }
+        List<String> functions = functions(body);
         if (role == Role.ADMIN && !caller.admin()) {
             throw new ApiException(403, "forbidden", "role", "only an admin key may create an admin key");
         }
@@ -148,7 +155,7 @@ public final class AdminApiService implements HttpService {
         }
         Instant expiresAt = expiry(body);
         IssuedApiKey issued = keys.issue(tenant, role, name == null || name.isNull() ? "" : name.textValue(),
-                expiresAt);
+                expiresAt, functions);
         ObjectNode out = render(issued.key());
         // The only time the key is ever shown: Granda keeps its hash.
         out.put("key", issued.token());
@@ -174,6 +181,36 @@ public final class AdminApiService implements HttpService {
                 .orElseThrow(() -> new ApiKeyNotFoundException("no API key '" + keyId + "'"));
         keys.revoke(key.keyId());
         res.status(204).send();
+    }
+
+    /**
+     * @return the list of functions a key-creation body asks for, {@code null} for none ({@code null} counts as not
+     *         given); a 400 naming the field when it is not an array of strings. Whether the names are valid, and
+     *         whether the role may have a list, {@link ApiKey#checkFunctions} says.
+     */
+    private static List<String> functions(ObjectNode body) {
+        JsonNode functions = body.get("functions");
+        if (functions == null || functions.isNull()) {
+            return null;
+        }
+        if (!functions.isArray()) {
+            throw ApiException.badRequest("invalid_request", "functions", "functions must be an array of function "
+                    + "names, e.g. [\"resize\", \"thumbnail\"], was " + abbreviate(functions.toString()));
+        }
+        List<String> names = new ArrayList<>();
+        for (JsonNode name : functions) {
+            if (!name.isTextual()) {
+                throw ApiException.badRequest("invalid_request", "functions", "functions must be an array of "
+                        + "function names (strings); functions[" + names.size() + "] is "
+                        + abbreviate(name.toString()));
+            }
+            names.add(name.textValue());
+        }
+        return names;
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 70 ? s : s.substring(0, 67) + "...";
     }
 
     /** @return the expiry a key-creation body asks for, {@code null} for none; a 400 naming the field if invalid */
@@ -261,7 +298,18 @@ public final class AdminApiService implements HttpService {
         putInstant(n, "revokedAt", k.revokedAt());
         putInstant(n, "expiresAt", k.expiresAt());
         n.put("expired", keys.expired(k));
+        putFunctions(n, k.functions());
         return n;
+    }
+
+    /** {@code functions}: the names an invoker key is limited to, {@code null} for a key without a list. */
+    private static void putFunctions(ObjectNode n, List<String> functions) {
+        if (functions == null) {
+            n.putNull("functions");
+        } else {
+            ArrayNode names = n.putArray("functions");
+            functions.forEach(names::add);
+        }
     }
 
     private static void putInstant(ObjectNode n, String field, Instant at) {

@@ -40,7 +40,9 @@ import java.util.Set;
  *
  * <p>A public function's URL needs no key: its unguessable route is the secret, as in the original Granda. A private
  * one ({@link io.granda.core.FunctionSpec#isPrivate()}) needs an API key of its tenant or an admin key: without a
- * valid key the answer is {@code 401}, with another tenant's key {@code 404}, as for a URL that does not exist. A
+ * valid key the answer is {@code 401}, with another tenant's key {@code 404}, as for a URL that does not exist; a
+ * reader's key is {@code 403 read_only_key}, and an invoker's key limited to other functions of the tenant
+ * {@code 403 function_not_in_key_scope}. A
  * Granda API key never reaches a function: {@code X-Granda-Key}, and an {@code Authorization} header carrying a
  * Granda key, are taken out of the request the function sees.
  */
@@ -113,6 +115,10 @@ public final class InvokeService implements HttpService {
             if (caller.role() == Role.READER) {
                 // A call runs code, bills the tenant and may change things: not for a read-only key.
                 throw Authenticator.readOnlyKey(caller);
+            }
+            if (caller.role() == Role.INVOKER && !caller.inScope(function.name())) {
+                // The function is its tenant's (so it may learn that it exists), but not one the key was made for.
+                throw Authenticator.functionNotInKeyScope(caller, function.name());
             }
         }
         boolean async = isAsync(req);

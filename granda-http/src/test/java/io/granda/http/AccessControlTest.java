@@ -29,7 +29,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Issue 7, access: no state changes without a valid key; a tenant sees and changes only its own functions (another
  * tenant's answer as missing ones); private functions need a key; a revoked key stops working at once; admin routes
- * refuse tenant keys. Against a real Helidon server, a fake backend and the in-memory stores.
+ * refuse tenant keys; a reader key only looks; an invoker key only calls its tenant's private functions (those it
+ * names, when it names some) and every management route but /whoami refuses it. Against a real Helidon server, a
+ * fake backend and the in-memory stores.
  */
 class AccessControlTest {
 
@@ -220,6 +222,174 @@ class AccessControlTest {
         // The tenant's own key still changes things, and revokes the reader's.
         assertEquals(204, acme.send("DELETE", "/keys/" + readerKeyId, null, null).status());
         assertUnauthorized(reader.get("/whoami"), "revoked reader");
+    }
+
+    /** Every route of the management API but {@code GET /whoami}: {@link #MANAGEMENT} and the async routes. */
+    private static List<String[]> everyManagementRouteButWhoami() {
+        List<String[]> routes = new ArrayList<>(MANAGEMENT.stream().filter(r -> !r[1].equals("/whoami")).toList());
+        routes.add(new String[] {"POST", "/functions/owned/async", "text/plain", "event"});
+        routes.add(new String[] {"GET", "/functions/owned/events", null, null});
+        routes.add(new String[] {"POST", "/functions/owned/events/redrive", null, null});
+        routes.add(new String[] {"GET", "/functions/owned/async-config", null, null});
+        routes.add(new String[] {"PUT", "/functions/owned/async-config", "application/json", "{\"maxAttempts\":1}"});
+        routes.add(new String[] {"GET", "/events", null, null});
+        routes.add(new String[] {"GET", "/invocations/01kb0z1m6b7q2r3s4t5v6w7x8y", null, null});
+        routes.add(new String[] {"POST", "/invocations/01kb0z1m6b7q2r3s4t5v6w7x8y/redrive", null, null});
+        routes.add(new String[] {"POST", "/tenants/acme/keys", "application/json", "{\"role\":\"invoker\"}"});
+        return routes;
+    }
+
+    @Test
+    void anInvokersKeyCallsItsTenantsPrivateFunctionsInItsListAndNothingElse() {
+        JsonNode open = create(acme, "{\"name\":\"owned\",\"image\":\"granda/hello\"}");
+        JsonNode a = create(acme, "{\"name\":\"a\",\"image\":\"granda/hello\",\"private\":true}");
+        JsonNode b = create(acme, "{\"name\":\"b\",\"image\":\"granda/hello\",\"private\":true}");
+        JsonNode theirs = create(globex, "{\"name\":\"theirs\",\"image\":\"granda/hello\",\"private\":true}");
+        // A tenant key may make invoker keys for its own tenant: one for "a" (and "later", not made yet), one for all.
+        HttpTestServer.Reply made = acme.json("POST", "/tenants/acme/keys",
+                "{\"role\":\"invoker\",\"name\":\"app\",\"functions\":[\"a\",\"later\"]}");
+        assertEquals(201, made.status(), made.text());
+        assertEquals("invoker", made.json().get("role").asText());
+        assertEquals("[\"a\",\"later\"]", made.json().get("functions").toString());
+        String scopedKey = made.json().get("key").asText();
+        String scopedKeyId = made.json().get("keyId").asText();
+        HttpTestServer scoped = http.as(scopedKey);
+        HttpTestServer.Reply madeWhole = acme.json("POST", "/tenants/acme/keys", "{\"role\":\"INVOKER\"}");
+        assertEquals(201, madeWhole.status(), madeWhole.text());
+        assertTrue(madeWhole.json().get("functions").isNull(), "no list: every private function of acme");
+        HttpTestServer whole = http.as(madeWhole.json().get("key").asText());
+
+        // It may ask who it is, and is told what it may call.
+        JsonNode me = scoped.get("/whoami").json();
+        assertEquals("invoker", me.get("role").asText());
+        assertEquals("acme", me.get("tenant").asText());
+        assertEquals(scopedKeyId, me.get("keyId").asText());
+        assertEquals("[\"a\",\"later\"]", me.get("functions").toString());
+        assertTrue(whole.get("/whoami").json().get("functions").isNull());
+        assertTrue(acme.get("/whoami").json().get("functions").isNull(), "a tenant key has no list");
+        // Listings show the role and the list.
+        for (JsonNode k : acme.get("/tenants/acme/keys").json().get("items")) {
+            if (k.get("keyId").asText().equals(scopedKeyId)) {
+                assertEquals("invoker", k.get("role").asText());
+                assertEquals("[\"a\",\"later\"]", k.get("functions").toString());
+            }
+        }
+
+        // It calls what its list names, of its tenant.
+        int runsBefore = backend.runCalls();
+        HttpTestServer.Reply callA = scoped.send("POST", a.get("path").asText(), "text/plain", "to a".getBytes());
+        assertEquals(200, callA.status(), callA.text());
+        assertEquals("to a", callA.text());
+        HttpTestServer.Reply callB = scoped.send("POST", b.get("path").asText(), "text/plain", "to b".getBytes());
+        assertEquals(403, callB.status(), callB.text());
+        assertEquals("function_not_in_key_scope", callB.json().get("error").asText());
+        String why = callB.json().get("message").asText();
+        assertTrue(why.contains(scopedKeyId) && why.contains("'b'") && why.contains("a, later"), why);
+        HttpTestServer.Reply other = scoped.send("POST", theirs.get("path").asText(), null, null);
+        assertEquals(404, other.status(), "another tenant's: as for any key of another tenant");
+        assertEquals("function_not_found", other.json().get("error").asText());
+        assertEquals(404, whole.send("POST", theirs.get("path").asText(), null, null).status());
+        assertEquals(200, scoped.send("POST", open.get("path").asText(), null, null).status(), "public: anyone");
+        assertEquals(200, whole.send("POST", b.get("path").asText(), null, null).status(), "no list: every one");
+        assertEquals(runsBefore + 3, backend.runCalls(), "a, the public one, and b with the key of no list");
+        // A function made later under a name of the list is callable with it.
+        JsonNode later = create(acme, "{\"name\":\"later\",\"image\":\"granda/hello\",\"private\":true}");
+        assertEquals(200, scoped.send("POST", later.get("path").asText(), null, null).status());
+
+        // Every management route but /whoami: 403 invoke_only_key, whatever the method, before anything is read.
+        int keysBefore = http.granda.apiKeys().keys(null).size();
+        runsBefore = backend.runCalls();
+        for (HttpTestServer invoker : List.of(scoped, whole)) {
+            for (String[] route : everyManagementRouteButWhoami()) {
+                HttpTestServer.Reply r = invoker.send(route[0], route[1].replace("KEYID", scopedKeyId), route[2],
+                        route[3] == null ? null : route[3].getBytes(StandardCharsets.UTF_8));
+                assertEquals(403, r.status(), route[0] + " " + route[1] + ": " + r.text());
+                assertEquals("invoke_only_key", r.json().get("error").asText(), route[0] + " " + route[1]);
+                assertTrue(r.json().get("message").asText().contains("role invoker"), r.text());
+            }
+        }
+        assertEquals(List.of("a", "b", "later", "owned", "theirs"),
+                http.granda.functions().stream().map(DeployedFunction::name).sorted().toList());
+        assertEquals(1, http.granda.function("owned").orElseThrow().revision(), "not updated");
+        assertEquals(keysBefore, http.granda.apiKeys().keys(null).size(), "no key made");
+        assertTrue(http.granda.apiKeys().keys(null).stream().noneMatch(ApiKey::revoked), "no key revoked");
+        assertEquals(3, http.granda.apiKeys().tenants().size());
+        assertEquals(runsBefore, backend.runCalls(), "nothing ran");
+
+        // The tenant's key revokes it; then it is refused like any revoked key.
+        assertEquals(204, acme.send("DELETE", "/keys/" + scopedKeyId, null, null).status());
+        assertUnauthorized(scoped.send("POST", a.get("path").asText(), null, null), "revoked invoker");
+    }
+
+    @Test
+    void readersAndInvokersMakeNoKeysAndAnotherTenantsKeyMakesNoneForAcme() {
+        String reader = issue("acme", "{\"role\":\"reader\"}");
+        String invoker = issue("acme", "{\"role\":\"invoker\",\"functions\":[\"a\"]}");
+        int keys = http.granda.apiKeys().keys(null).size();
+        HttpTestServer.Reply byReader = http.as(reader).json("POST", "/tenants/acme/keys", "{\"role\":\"invoker\"}");
+        assertEquals(403, byReader.status());
+        assertEquals("read_only_key", byReader.json().get("error").asText());
+        HttpTestServer.Reply byInvoker = http.as(invoker).json("POST", "/tenants/acme/keys",
+                "{\"role\":\"invoker\",\"functions\":[\"b\"]}");
+        assertEquals(403, byInvoker.status());
+        assertEquals("invoke_only_key", byInvoker.json().get("error").asText());
+        HttpTestServer.Reply byGlobex = globex.json("POST", "/tenants/acme/keys", "{\"role\":\"invoker\"}");
+        assertEquals(403, byGlobex.status());
+        assertEquals("forbidden", byGlobex.json().get("error").asText());
+        assertEquals(keys, http.granda.apiKeys().keys(null).size());
+        // An admin key may, for any tenant.
+        HttpTestServer.Reply byAdmin = admin.json("POST", "/tenants/globex/keys",
+                "{\"role\":\"invoker\",\"functions\":[\"theirs\"]}");
+        assertEquals(201, byAdmin.status(), byAdmin.text());
+        assertEquals("globex", byAdmin.json().get("tenant").asText());
+    }
+
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {
+            "{\"functions\":[\"a\"]}",
+            "{\"role\":\"tenant\",\"functions\":[\"a\"]}",
+            "{\"role\":\"reader\",\"functions\":[\"a\"]}",
+            "{\"role\":\"invoker\",\"functions\":[]}",
+            "{\"role\":\"invoker\",\"functions\":\"a\"}",
+            "{\"role\":\"invoker\",\"functions\":{\"a\":true}}",
+            "{\"role\":\"invoker\",\"functions\":[\"a\",\"a\"]}",
+            "{\"role\":\"invoker\",\"functions\":[\"Resize\"]}",
+            "{\"role\":\"invoker\",\"functions\":[\"a-\"]}",
+            "{\"role\":\"invoker\",\"functions\":[\"../a\"]}",
+            "{\"role\":\"invoker\",\"functions\":[1]}",
+            "{\"role\":\"invoker\",\"functions\":[null]}",
+            "{\"role\":\"invoker\",\"functions\":[[\"a\"]]}",
+            "TOO_MANY"})
+    void aBadListOfFunctionsIs400NamingTheFieldAndMakesNoKey(String body) {
+        if (body.equals("TOO_MANY")) {
+            body = "{\"role\":\"invoker\",\"functions\":[" + String.join(",", java.util.stream.IntStream
+                    .rangeClosed(1, 101).mapToObj(i -> "\"fn-" + i + "\"").toList()) + "]}";
+        }
+        int keys = http.granda.apiKeys().keys(null).size();
+        for (HttpTestServer as : List.of(admin, acme)) {
+            HttpTestServer.Reply r = as.json("POST", "/tenants/acme/keys", body);
+            assertEquals(400, r.status(), body + ": " + r.text());
+            assertEquals("invalid_request", r.json().get("error").asText());
+            assertEquals("functions", r.json().get("field").asText(), r.text());
+            assertTrue(r.json().get("message").asText().contains("functions"), r.text());
+        }
+        assertEquals(keys, http.granda.apiKeys().keys(null).size(), "nothing created");
+    }
+
+    @Test
+    void theBoundsOfAListOfFunctionsAreAcceptedAndNullIsNoList() {
+        String hundred = String.join(",", java.util.stream.IntStream.rangeClosed(1, 100)
+                .mapToObj(i -> "\"fn-" + i + "\"").toList());
+        HttpTestServer.Reply most = acme.json("POST", "/tenants/acme/keys",
+                "{\"role\":\"invoker\",\"functions\":[" + hundred + "]}");
+        assertEquals(201, most.status(), most.text());
+        assertEquals(100, most.json().get("functions").size());
+        HttpTestServer.Reply none = acme.json("POST", "/tenants/acme/keys", "{\"role\":\"invoker\",\"functions\":null}");
+        assertEquals(201, none.status(), none.text());
+        assertTrue(none.json().get("functions").isNull());
+        HttpTestServer.Reply tenantNull = acme.json("POST", "/tenants/acme/keys", "{\"functions\":null}");
+        assertEquals(201, tenantNull.status(), "null counts as not given, for any role");
+        assertEquals("tenant", tenantNull.json().get("role").asText());
     }
 
     @Test
@@ -452,7 +622,8 @@ class AccessControlTest {
             k.fieldNames().forEachRemaining(fields::add);
             assertFalse(k.toString().contains(token.substring(token.lastIndexOf('_') + 1)), "no secret listed");
         }
-        assertEquals(Set.of("createdAt", "expired", "expiresAt", "keyId", "name", "revokedAt", "role", "tenant"), fields,
+        assertEquals(Set.of("createdAt", "expired", "expiresAt", "functions", "keyId", "name", "revokedAt", "role",
+                        "tenant"), fields,
                 "no secret and no hash in a listing");
 
         String globexKeyId = globexKey.substring(3, globexKey.lastIndexOf('_'));

@@ -52,7 +52,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * sent back to the sign-in page, signing out), the landing page, creating functions from an image and from code (the
  * build log streams), invoking one from its page and finding the call in its history and logs, an invalid form,
  * deleting with a confirmation, a network failure, and the Access page (tenants, creating a key whose secret shows
- * once, a tenant key seeing its own tenant only, revoking with a confirmation). Each page is also photographed at a
+ * once, a tenant key seeing its own tenant only, revoking with a confirmation, reader keys, an invoker key made for
+ * named functions and refused at sign-in with a reason). Each page is also photographed at a
  * desktop and at a phone width (target/screenshots/), where nothing may overflow horizontally. One server and one
  * browser for the class; nothing is downloaded (the driver and the browser are given by path, Selenium Manager is
  * never asked).
@@ -606,7 +607,8 @@ class ConsoleBrowserTest {
         assertTrue(driver.findElements(By.id("tenants")).isEmpty(), "no tenants list for a tenant key");
         List<String> roles = driver.findElements(By.cssSelector("#key-form [name='role'] option")).stream()
                 .map(o -> o.getDomAttribute("value")).toList();
-        assertEquals(List.of("tenant", "reader"), roles, "a tenant key makes tenant or reader keys, never admin ones");
+        assertEquals(List.of("tenant", "reader", "invoker"), roles,
+                "a tenant key makes tenant, reader or invoker keys, never admin ones");
         assertEquals("Keys of acme", driver.findElement(By.cssSelector("#keys h2")).getText());
         List<WebElement> rows = driver.findElements(By.cssSelector("#key-list tbody tr"));
         assertEquals(1, rows.size(), "acme's one key, nothing of default's");
@@ -839,6 +841,62 @@ class ConsoleBrowserTest {
         driver.findElement(By.id("invoke-send")).click();
         output = wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(By.id("invoke-output")));
         assertEquals("seen by an admin", output.getText().strip());
+    }
+
+    @Test
+    @Order(19)
+    void anInvokerKeyIsMadeForNamedFunctionsAndTheConsoleSaysItCannotSignInWithIt() {
+        open("/console");
+        js("sessionStorage.clear();");
+        open("/console#/access");
+        signIn(ServerHarness.ADMIN_KEY);
+        WebElement keyForm = wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(By.id("key-form")));
+        WebElement functions = keyForm.findElement(By.cssSelector("[data-field='functions']"));
+        assertFalse(functions.isDisplayed(), "only an invoker key has a list of functions");
+        new Select(keyForm.findElement(By.name("role"))).selectByValue("invoker");
+        assertTrue(functions.isDisplayed());
+        assertTrue(functions.getText().contains("need not exist yet"), functions.getText());
+        int keysBefore = http.get("/tenants/default/keys").json().get("items").size();
+
+        // A name that is not one: the server's message under the field, no key made.
+        type(keyForm, "name", "app");
+        type(keyForm, "functions", "viewed, Not_A_Name");
+        keyForm.findElement(By.id("key-submit")).click();
+        WebElement error = wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(
+                By.cssSelector("#key-form [data-field='functions'] .field-error")));
+        assertTrue(error.getText().contains("'Not_A_Name' is not a function name"), error.getText());
+        assertEquals(keysBefore, http.get("/tenants/default/keys").json().get("items").size());
+
+        type(keyForm, "functions", " viewed , later-one,");
+        keyForm.findElement(By.id("key-submit")).click();
+        WebElement secret = wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(By.id("new-key-secret")));
+        String invokerKey = secret.getDomProperty("value");
+        assertTrue(driver.findElement(By.id("new-key-scope")).getText().contains("can call only viewed, later-one"),
+                driver.findElement(By.id("new-key-scope")).getText());
+        JsonNode whoami = new ServerHarness(server.port(), invokerKey).get("/whoami").json();
+        assertEquals("invoker", whoami.get("role").asText(), "the key shown is the key made");
+        assertEquals("[\"viewed\",\"later-one\"]", whoami.get("functions").toString());
+        WebElement row = wait(WAIT).until(ExpectedConditions.presenceOfElementLocated(
+                By.cssSelector("#key-list tr[data-key-id='" + whoami.get("keyId").asText() + "']")));
+        assertTrue(row.findElement(By.cssSelector(".key-scope")).getText().contains("calls viewed, later-one"),
+                row.getText());
+        assertFalse(functions.isDisplayed(), "the form is back to a tenant key");
+        screenshots("access-invoker-key");
+
+        // Signing in with it: the console says what the key is for, and keeps nothing of it.
+        wait(WAIT).until(ExpectedConditions.elementToBeClickable(By.id("sign-out"))).click();
+        WebElement input = wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(By.id("signin-key")));
+        input.sendKeys(invokerKey);
+        driver.findElement(By.id("signin-submit")).click();
+        WebElement refused = wait(WAIT).until(ExpectedConditions.visibilityOfElementLocated(
+                By.cssSelector("#signin-form [data-field='key'] .field-error")));
+        assertTrue(refused.getText().contains("This is an invoker key") && refused.getText().contains(
+                "viewed, later-one") && refused.getText().contains("Sign in with a tenant, reader or admin key"),
+                refused.getText());
+        assertTrue(driver.findElement(By.id("signin-key")).isDisplayed(), "still the sign-in page");
+        assertEquals(false, js("return JSON.stringify(sessionStorage).includes(arguments[0]);", invokerKey));
+        screenshots("signin-invoker");
+        signIn(ServerHarness.ADMIN_KEY);
     }
 
     // -----------------------------------------------------------------------------------------------------------

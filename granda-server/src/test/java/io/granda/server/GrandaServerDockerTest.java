@@ -113,6 +113,48 @@ class GrandaServerDockerTest {
     }
 
     @Test
+    void anInvokerKeyCallsOnlyThePrivateFunctionsItNamesAndNothingElse() {
+        assertEquals(201, http.send("POST", "/tenants", "application/json", "{\"id\":\"acme\"}").status());
+        String acmeKey = http.send("POST", "/tenants/acme/keys", "application/json", "{}").json().get("key").asText();
+        ServerHarness acme = new ServerHarness(server.port(), acmeKey);
+        String cat = ",\"image\":\"granda-test-busybox\",\"env\":{\"SCRIPT\":\"cat\"},\"private\":true}";
+        // Paths, not URLs: the port changes with the restart below.
+        String a = acme.createFunction("{\"name\":\"a\"" + cat).json().get("path").asText();
+        String b = acme.createFunction("{\"name\":\"b\"" + cat).json().get("path").asText();
+        ServerHarness.Reply made = acme.send("POST", "/tenants/acme/keys", "application/json",
+                "{\"role\":\"invoker\",\"name\":\"app\",\"functions\":[\"a\"]}");
+        assertEquals(201, made.status(), made.body());
+        String invokerKey = made.json().get("key").asText();
+
+        for (int start = 0; start < 2; start++) {
+            ServerHarness invoker = new ServerHarness(server.port(), invokerKey);
+            ServerHarness.Reply callA = invoker.call(a, "only a " + start);
+            assertEquals(200, callA.status(), callA.body());
+            assertEquals("only a " + start, callA.body(), "echoed by the function's container");
+            ServerHarness.Reply callB = invoker.call(b, "not b");
+            assertEquals(403, callB.status(), callB.body());
+            assertEquals("function_not_in_key_scope", callB.json().get("error").asText());
+            JsonNode me = invoker.get("/whoami").json();
+            assertEquals("invoker", me.get("role").asText());
+            assertEquals("[\"a\"]", me.get("functions").toString());
+            for (ServerHarness.Reply refused : java.util.List.of(invoker.get("/functions"),
+                    invoker.createFunction("{\"name\":\"sneaky\",\"image\":\"granda-test-busybox\"}"),
+                    invoker.send("DELETE", "/functions/a", null, null),
+                    invoker.send("POST", "/tenants/acme/keys", "application/json", "{\"role\":\"tenant\"}"))) {
+                assertEquals(403, refused.status(), refused.body());
+                assertEquals("invoke_only_key", refused.json().get("error").asText());
+            }
+            // From the SQLite store after a restart too: the role and the list are kept.
+            server.close();
+            server = startServer();
+            acme = new ServerHarness(server.port(), acmeKey);
+        }
+        assertEquals(2, acme.get("/functions").json().get("items").size(), "a and b are still there");
+        assertEquals(0, acme.get("/functions/b/invocations").json().get("items").size(), "b never ran");
+        assertEquals(2, acme.get("/functions/a/invocations").json().get("items").size());
+    }
+
+    @Test
     void thePayloadIsAlsoOnStdin() {
         String url = create("{\"name\":\"cat\",\"image\":\"granda-test-busybox\",\"env\":{\"SCRIPT\":\"cat\"}}");
         ServerHarness.Reply r = http.call(url, "line one\nline two");

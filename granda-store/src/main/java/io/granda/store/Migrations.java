@@ -44,7 +44,7 @@ final class Migrations {
     static final List<String> SCRIPTS = List.of("V1__init.sql", "V2__hot_functions.sql",
             "V3__function_sources.sql", "V4__usage_aggregates.sql", "V5__invocations_by_id.sql",
             "V6__async_events.sql", "V7__tenants_and_keys.sql", "V8__key_expiry_and_tenant_deletion.sql",
-            "V9__async_events_by_status.sql", "V10__reader_keys.sql");
+            "V9__async_events_by_status.sql", "V10__reader_keys.sql", "V11__invoker_keys.sql");
 
     private static final Pattern SCRIPT_NAME = Pattern.compile("V([1-9][0-9]*)__[a-z0-9_]+\\.sql");
 

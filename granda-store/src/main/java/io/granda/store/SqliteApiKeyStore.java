@@ -1,5 +1,6 @@
 package io.granda.store;
 
+import io.granda.core.InvalidFunctionSpecException;
 import io.granda.core.StoreException;
 import io.granda.core.access.ApiKey;
 import io.granda.core.access.Role;
@@ -12,20 +13,26 @@ import org.jdbi.v3.core.Handle;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The {@link ApiKeyStore} of a {@link SqliteStore}: tenants and the hashes of their API keys, in the store's SQLite
  * file. Get it from {@link SqliteStore#apiKeys()}. Thread-safe. Instants are kept to the microsecond, like every
- * instant of the store.
+ * instant of the store. An invoker key's list of functions is kept as a JSON array of strings (schema version 11).
  */
 public final class SqliteApiKeyStore implements ApiKeyStore {
 
     private static final String KEY_COLUMNS =
-            "key_id, tenant, role, name, secret_sha256, created_at_us, revoked_at_us, expires_at_us";
-    private static final String KEY_VALUES = ":id, :tenant, :role, :name, :hash, :created, :revoked, :expires";
+            "key_id, tenant, role, name, secret_sha256, created_at_us, revoked_at_us, expires_at_us, functions";
+    private static final String KEY_VALUES =
+            ":id, :tenant, :role, :name, :hash, :created, :revoked, :expires, :functions";
+    /** One element of a stored list of functions: a JSON string without escapes, as function names need none. */
+    private static final Pattern JSON_NAME = Pattern.compile("\\s*\"([^\"\\\\]*)\"\\s*");
 
     private final SqliteStore store;
 
@@ -171,7 +178,46 @@ public final class SqliteApiKeyStore implements ApiKeyStore {
         m.put("created", EpochMicros.of(k.createdAt()));
         m.put("revoked", k.revokedAt() == null ? null : EpochMicros.of(k.revokedAt()));
         m.put("expires", k.expiresAt() == null ? null : EpochMicros.of(k.expiresAt()));
+        m.put("functions", k.functions() == null ? null : functionsJson(k.functions()));
         return m;
+    }
+
+    /**
+     * @return the names as a JSON array; written by hand, as function names ({@link ApiKey#checkFunctions}) are
+     *         lowercase letters, digits and '-' and need no escaping
+     */
+    private static String functionsJson(List<String> names) {
+        StringBuilder json = new StringBuilder("[");
+        for (String name : names) {
+            json.append(json.length() == 1 ? "" : ",").append('"').append(name).append('"');
+        }
+        return json.append(']').toString();
+    }
+
+    /**
+     * @return the names of a stored JSON array of function names, in order
+     * @throws StoreException when it is not such an array
+     */
+    private static List<String> functionsOf(String json, String keyId) {
+        String body = json.strip();
+        List<String> names = new ArrayList<>();
+        if (body.length() >= 2 && body.charAt(0) == '[' && body.charAt(body.length() - 1) == ']') {
+            for (String element : body.substring(1, body.length() - 1).split(",", -1)) {
+                Matcher m = JSON_NAME.matcher(element);
+                if (!m.matches()) {
+                    names = null;
+                    break;
+                }
+                names.add(m.group(1));
+            }
+        } else {
+            names = null;
+        }
+        if (names == null) {
+            throw new StoreException("API key " + keyId + " has a list of functions this Granda cannot read: "
+                    + (json.length() > 200 ? json.substring(0, 200) + "..." : json));
+        }
+        return names;
     }
 
     private static Tenant tenantOf(ResultSet rs) throws SQLException {
@@ -190,8 +236,16 @@ public final class SqliteApiKeyStore implements ApiKeyStore {
         Instant revokedAt = rs.wasNull() ? null : EpochMicros.toInstant(revoked);
         long expires = rs.getLong("expires_at_us");
         Instant expiresAt = rs.wasNull() ? null : EpochMicros.toInstant(expires);
-        return new ApiKey(rs.getString("key_id"), rs.getString("tenant"), role, rs.getString("name"),
-                rs.getString("secret_sha256"), EpochMicros.toInstant(rs.getLong("created_at_us")), revokedAt,
-                expiresAt);
+        String keyId = rs.getString("key_id");
+        String functionsJson = rs.getString("functions");
+        List<String> functions = functionsJson == null ? null : functionsOf(functionsJson, keyId);
+        try {
+            return new ApiKey(keyId, rs.getString("tenant"), role, rs.getString("name"),
+                    rs.getString("secret_sha256"), EpochMicros.toInstant(rs.getLong("created_at_us")), revokedAt,
+                    expiresAt, functions);
+        } catch (InvalidFunctionSpecException e) {
+            // Not the caller's bad input but a row this Granda did not write: a store failure, not a 400.
+            throw new StoreException("API key " + keyId + " as stored is not valid: " + e.getMessage(), e);
+        }
     }
 }

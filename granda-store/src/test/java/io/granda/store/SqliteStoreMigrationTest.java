@@ -145,7 +145,7 @@ class SqliteStoreMigrationTest {
             previous = version;
         }
         assertEquals(previous, Migrations.latestVersion());
-        assertEquals(List.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), Migrations.versions());
+        assertEquals(List.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11), Migrations.versions());
     }
 
     @Test
@@ -165,7 +165,7 @@ class SqliteStoreMigrationTest {
                     store.apiKeys().tenants(), "the default tenant dates from the first function");
             assertEquals(List.of(), store.apiKeys().keys(null));
         }
-        assertEquals(List.of("1", "2", "3", "4", "5", "6", "7", "8", "9", "10"),
+        assertEquals(List.of("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"),
                 strings(db, "SELECT version FROM schema_version ORDER BY version"));
     }
 
@@ -197,7 +197,7 @@ class SqliteStoreMigrationTest {
             keys.issue("acme", io.granda.core.access.Role.TENANT, "new", clock.instant().plusSeconds(60));
             assertEquals(2, keys.deleteTenant("acme").size(), "both valid keys revoked");
         }
-        assertEquals(List.of("1", "2", "3", "4", "5", "6", "7", "8", "9", "10"),
+        assertEquals(List.of("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"),
                 strings(db, "SELECT version FROM schema_version ORDER BY version"));
         assertEquals(1, count(db, "SELECT COUNT(*) FROM api_keys WHERE expires_at_us IS NOT NULL"));
         assertEquals(1, count(db, "SELECT COUNT(*) FROM tenants WHERE deleted_at_us IS NOT NULL"));
@@ -236,7 +236,72 @@ class SqliteStoreMigrationTest {
                 + "'api_keys_by_tenant'"), "the index is made again");
     }
 
-    /** A key row as a version 8 or 9 file holds it. */
+    @Test
+    void aVersionTenFileKeepsEveryKeyAsItWasAndTakesInvokerKeysWithTheirFunctions() throws Exception {
+        Path db = dir.resolve("v10.db");
+        createAtVersion(db, 10);
+        String admin = io.granda.core.access.ApiKeyTokens.newToken("admin10");
+        String reader = io.granda.core.access.ApiKeyTokens.newToken("read10");
+        String revoked = io.granda.core.access.ApiKeyTokens.newToken("rev10");
+        String expiring = io.granda.core.access.ApiKeyTokens.newToken("exp10");
+        exec(db, "INSERT INTO tenants (id, created_at_us) VALUES ('acme', 1000000)");
+        insertV9Key(db, "admin10", "default", "ADMIN", "ops", admin, null, null);
+        insertV9Key(db, "read10", "acme", "READER", "board", reader, null, null);
+        insertV9Key(db, "rev10", "acme", "TENANT", "", revoked, 3000000L, null);
+        long expiresUs = clock.instant().plus(Duration.ofDays(1)).toEpochMilli() * 1000;
+        insertV9Key(db, "exp10", "acme", "TENANT", "ci", expiring, null, expiresUs);
+        List<String> rowsBefore = strings(db, "SELECT " + V10_KEY_ROW + " FROM api_keys ORDER BY key_id");
+
+        List<io.granda.core.access.ApiKey> before;
+        try (SqliteStore store = open(db)) {
+            assertEquals(rowsBefore, strings(db, "SELECT " + V10_KEY_ROW + " FROM api_keys ORDER BY key_id"),
+                    "every row as it was, to the microsecond");
+            assertEquals(4, count(db, "SELECT COUNT(*) FROM api_keys WHERE functions IS NULL"), "no key has a list");
+            io.granda.core.access.ApiKeys keys = new io.granda.core.access.ApiKeys(store.apiKeys(), clock);
+            assertEquals(io.granda.core.access.Role.ADMIN, keys.verify(admin).orElseThrow().role());
+            io.granda.core.access.ApiKey board = keys.verify(reader).orElseThrow();
+            assertEquals(io.granda.core.access.Role.READER, board.role());
+            assertEquals("board", board.name());
+            assertEquals(null, board.functions());
+            assertEquals(io.granda.core.access.KeyCheck.Result.REVOKED, keys.check(revoked).result());
+            assertEquals(Instant.ofEpochMilli(expiresUs / 1000), keys.verify(expiring).orElseThrow().expiresAt(),
+                    "the expiry is kept");
+            // And the new role and column work on the upgraded file.
+            String invoker = keys.issue("acme", io.granda.core.access.Role.INVOKER, "images", null,
+                    List.of("resize", "thumbnail")).token();
+            assertEquals(List.of("resize", "thumbnail"), keys.verify(invoker).orElseThrow().functions());
+            keys.issue("acme", io.granda.core.access.Role.INVOKER, "all", null, null);
+            before = store.apiKeys().keys(null);
+        }
+        try (SqliteStore store = open(db)) {
+            assertEquals(before, store.apiKeys().keys(null), "after a restart too");
+            // Oldest first, then by id: exp10, read10, rev10, then the two made now.
+            assertEquals(List.of(io.granda.core.access.Role.TENANT, io.granda.core.access.Role.READER,
+                            io.granda.core.access.Role.TENANT, io.granda.core.access.Role.INVOKER,
+                            io.granda.core.access.Role.INVOKER),
+                    store.apiKeys().keys("acme").stream().map(io.granda.core.access.ApiKey::role).toList());
+        }
+        assertEquals(List.of("[\"resize\",\"thumbnail\"]"),
+                strings(db, "SELECT functions FROM api_keys WHERE functions IS NOT NULL"), "a JSON array");
+        assertEquals(1, count(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = "
+                + "'api_keys_by_tenant'"), "the index is made again");
+        // The schema itself refuses a list on a key of another role, and one that is not a JSON array.
+        assertThrows(java.sql.SQLException.class, () -> exec(db, "UPDATE api_keys SET functions = '[\"a\"]' "
+                + "WHERE key_id = 'read10'"));
+        assertThrows(java.sql.SQLException.class, () -> exec(db, "UPDATE api_keys SET functions = 'resize' "
+                + "WHERE role = 'INVOKER'"));
+        assertThrows(java.sql.SQLException.class, () -> exec(db, "UPDATE api_keys SET functions = '[]' "
+                + "WHERE role = 'INVOKER'"));
+        assertThrows(java.sql.SQLException.class, () -> exec(db, "UPDATE api_keys SET role = 'ROOT' "
+                + "WHERE key_id = 'read10'"));
+    }
+
+    /** Every column a version 10 file has of a key, as one text. */
+    private static final String V10_KEY_ROW = "key_id || '|' || tenant || '|' || role || '|' || name || '|' || "
+            + "secret_sha256 || '|' || created_at_us || '|' || IFNULL(revoked_at_us, '-') || '|' || "
+            + "IFNULL(expires_at_us, '-')";
+
+    /** A key row as a version 8, 9 or 10 file holds it. */
     private static void insertV9Key(Path db, String keyId, String tenant, String role, String name, String token,
                                     Long revokedUs, Long expiresUs) throws Exception {
         exec(db, "INSERT INTO api_keys (key_id, tenant, role, name, secret_sha256, created_at_us, revoked_at_us, "
@@ -256,7 +321,7 @@ class SqliteStoreMigrationTest {
             store.functions().create("acme", spec("after-the-gap"), null);
         }
 
-        assertEquals(List.of("1", "2", "3", "4", "5", "6", "7", "8", "9", "10"),
+        assertEquals(List.of("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"),
                 strings(db, "SELECT version FROM schema_version ORDER BY version"));
         assertInvocationsKeyedById(db);
         assertEquals(0, count(db, "SELECT COUNT(*) FROM async_events"), "V6 applied after V7");

@@ -230,6 +230,50 @@ public abstract class ApiKeyStoreContract {
         assertEquals(Optional.of(replaced), store.key("exp1"), "put replaces the expiry too, with none");
     }
 
+    // ---- roles and lists of functions ----
+
+    @Test
+    void everyRoleAndAnInvokersListOfFunctionsRoundTrip() {
+        store.createTenant(new Tenant("acme", START));
+        List<ApiKey> made = new java.util.ArrayList<>();
+        int n = 0;
+        for (Role role : Role.values()) {
+            made.add(key("role" + n, "acme", role, START.plusSeconds(n)));
+            n++;
+        }
+        ApiKey scoped = new ApiKey("scoped1", "acme", Role.INVOKER, "images", ApiKeyTokens.hash(
+                ApiKeyTokens.newToken("scoped1")), START.plusSeconds(n), null, null,
+                List.of("thumbnail", "resize", "a", "b-2"));
+        made.add(scoped);
+        for (ApiKey k : made) {
+            assertTrue(store.addKey(k), k.toString());
+        }
+
+        assertEquals(made, store.keys("acme"), "every role, and the list in its order");
+        assertEquals(Optional.of(scoped), store.key("scoped1"));
+        assertEquals(List.of("thumbnail", "resize", "a", "b-2"), store.key("scoped1").orElseThrow().functions());
+        assertEquals(null, store.key("role" + Role.INVOKER.ordinal()).orElseThrow().functions(),
+                "an invoker key without a list has none");
+        ApiKey revoked = store.revoke("scoped1", START.plusSeconds(60)).orElseThrow();
+        assertEquals(scoped.functions(), revoked.functions(), "revoking keeps the list");
+        assertEquals(Optional.of(revoked), store.key("scoped1"));
+    }
+
+    @Test
+    void putReplacesAnInvokersListWithAnotherOrNone() {
+        ApiKey listed = new ApiKey("put1", Tenant.DEFAULT, Role.INVOKER, "", ApiKeyTokens.hash(
+                ApiKeyTokens.newToken("put1")), START, null, null, List.of("a"));
+        store.addKey(listed);
+        ApiKey other = new ApiKey("put1", Tenant.DEFAULT, Role.INVOKER, "", listed.secretHash(), START, null, null,
+                List.of("b", "c"));
+
+        store.putKey(other);
+        assertEquals(Optional.of(other), store.key("put1"));
+        ApiKey none = new ApiKey("put1", Tenant.DEFAULT, Role.ADMIN, "", listed.secretHash(), START, null);
+        store.putKey(none);
+        assertEquals(Optional.of(none), store.key("put1"), "an admin key in its place, without a list");
+    }
+
     // ---- tenant deletion ----
 
     @Test

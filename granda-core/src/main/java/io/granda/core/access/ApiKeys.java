@@ -23,7 +23,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * for {@link #CACHE_TTL}, at most {@link #CACHE_MAX_KEYS} of them. Revocation still takes effect at once: a revoke
  * through this object drops the key from the cache after the store has it revoked, and a lookup that raced with it
  * cannot put the old key back (both take {@link #fillLock}). Another process sharing the store (several servers on
- * one database) sees a revocation within {@link #CACHE_TTL}.
+ * one database) sees a revocation within {@link #CACHE_TTL}. What a cached key may do is the stored key's own: the
+ * cache holds the whole {@link ApiKey}, its role and its list of functions ({@link ApiKey#functions()}) included,
+ * and neither ever changes once the key is made.
  *
  * <p><b>Expiry.</b> A key may carry an expiry ({@link ApiKey#expiresAt()}); it is judged against the clock at every
  * check, cached or not, so a key stops working at its expiry to the instant. A configured key never expires.
@@ -155,19 +157,41 @@ public final class ApiKeys {
      *                                      {@code expiresAt}) when the expiry is not in the future or too far ahead
      */
     public IssuedApiKey issue(String tenant, Role role, String name, Instant expiresAt) {
+        return issue(tenant, role, name, expiresAt, null);
+    }
+
+    /**
+     * Makes a new key, an {@link Role#INVOKER} key possibly limited to some functions of its tenant; see
+     * {@link #issue(String, Role, String, Instant)}. The names need not be of functions that exist: a function made
+     * later under one of them is callable with the key.
+     *
+     * @param tenant    the tenant the key acts for
+     * @param role      what it may do
+     * @param name      a label, may be empty
+     * @param expiresAt the first instant the key is refused at; {@code null} for a key that never expires
+     * @param functions for an invoker key, the only functions of its tenant it may call (see
+     *                  {@link ApiKey#functions()}); {@code null} for no such list
+     * @return the key with its secret
+     * @throws TenantNotFoundException      when the tenant does not exist
+     * @throws InvalidFunctionSpecException (field {@code name}, {@code expiresAt} or {@code functions}) when one is
+     *                                      not valid; see {@link ApiKey#checkFunctions(Role, List)}
+     */
+    public IssuedApiKey issue(String tenant, Role role, String name, Instant expiresAt, List<String> functions) {
         Objects.requireNonNull(role, "role");
         String label = checkName(name);
         Instant expiry = expiresAt == null ? null : checkExpiry(expiresAt);
+        List<String> callable = ApiKey.checkFunctions(role, functions);
         if (store.tenant(tenant).isEmpty()) {
             throw new TenantNotFoundException("no tenant named '" + tenant + "'");
         }
         for (int attempt = 0; attempt < MAX_ID_ATTEMPTS; attempt++) {
             String keyId = ApiKeyTokens.newKeyId();
             String token = ApiKeyTokens.newToken(keyId);
-            ApiKey key = new ApiKey(keyId, tenant, role, label, ApiKeyTokens.hash(token), now(), null, expiry);
+            ApiKey key = new ApiKey(keyId, tenant, role, label, ApiKeyTokens.hash(token), now(), null, expiry,
+                    callable);
             if (store.addKey(key)) {
                 LOG.atInfo().addKeyValue("keyId", keyId).addKeyValue("tenant", tenant).addKeyValue("role", role)
-                        .addKeyValue("expiresAt", expiry).log("API key issued");
+                        .addKeyValue("expiresAt", expiry).addKeyValue("functions", callable).log("API key issued");
                 return new IssuedApiKey(key, token);
             }
         }
@@ -204,7 +228,8 @@ public final class ApiKeys {
 
     /**
      * Installs a key an operator chose (e.g. {@code --admin-key}): adds it, or replaces the stored key of the same
-     * id when it differs (another secret, role or tenant, revoked, or with an expiry). It never expires. The configuration is the source of truth for
+     * id when it differs (another secret, role or tenant, revoked, with an expiry or a list of functions). It never
+     * expires and has no list of functions. The configuration is the source of truth for
      * such a key: a configured key revoked through the API comes back at the next start.
      *
      * @param token  the whole key, {@code gk_<keyId>_<secret>}
@@ -224,7 +249,7 @@ public final class ApiKeys {
         try {
             Optional<ApiKey> existing = store.key(keyId);
             if (existing.isPresent() && !existing.get().revoked() && existing.get().expiresAt() == null
-                    && existing.get().role() == role
+                    && existing.get().functions() == null && existing.get().role() == role
                     && existing.get().tenant().equals(tenant) && ApiKeyTokens.matches(token, existing.get().secretHash())) {
                 return existing.get();
             }

@@ -13,5 +13,11 @@ public enum Role {
      * and changes nothing — no deploy, update, delete, key made or revoked, event sent or re-driven, and no call of a
      * private function. For dashboards, monitoring and auditors.
      */
-    READER
+    READER,
+    /**
+     * One tenant, calls only: calls its own tenant's private functions at their URLs — every one of them, or only
+     * those its key names ({@link ApiKey#functions()}) — and asks who it is; nothing of the management API, not even
+     * to look. For an application that needs to call a private function and nothing more (least privilege).
+     */
+    INVOKER
 }

@@ -18,6 +18,8 @@ import java.util.Optional;
  * did what stays answerable. A deleted tenant is gone from every method that finds tenants, but its id stays taken:
  * its revoked keys and its usage records still carry it, and a new tenant of that id would inherit them. Keys may
  * expire ({@link ApiKey#expiresAt()}): the store keeps the time, {@link io.granda.core.access.ApiKeys} judges it.
+ * An invoker key may carry a list of functions ({@link ApiKey#functions()}): the store keeps it as given, order
+ * included, and gives {@code null} back for a key without one.
  * Implementations must be thread-safe; every method may throw {@link StoreException} when
  * the underlying storage fails, and nothing is half-written when it does.
  */

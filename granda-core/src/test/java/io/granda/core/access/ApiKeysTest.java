@@ -269,6 +269,85 @@ class ApiKeysTest {
         assertEquals(1, keys.deleteTenant("acme").size(), "with another admin key it may go");
     }
 
+    // ---- invoker keys ----
+
+    @Test
+    void anInvokerKeyMayBeLimitedToNamedFunctionsAndACachedKeyKeepsItsList() {
+        keys.createTenant("acme");
+        List<String> asked = new java.util.ArrayList<>(List.of("thumbnail", "resize"));
+        IssuedApiKey scoped = keys.issue("acme", Role.INVOKER, "images", null, asked);
+        asked.add("sneaky");
+        IssuedApiKey whole = keys.issue("acme", Role.INVOKER, "all of acme", null, null);
+
+        assertEquals(List.of("thumbnail", "resize"), scoped.key().functions(), "as given, and a copy");
+        assertEquals(Optional.of(scoped.key()), store.key(scoped.key().keyId()), "stored with its list");
+        int before = store.keyReads.get();
+        for (int i = 0; i < 10; i++) {
+            ApiKey checked = keys.verify(scoped.token()).orElseThrow();
+            assertEquals(Role.INVOKER, checked.role());
+            assertEquals(List.of("thumbnail", "resize"), checked.functions(), "from the cache too");
+            assertTrue(checked.inScope("resize"));
+            assertFalse(checked.inScope("sneaky"));
+            assertFalse(checked.inScope("thumbnails"));
+        }
+        assertEquals(before + 1, store.keyReads.get(), "one store read for ten checks");
+        ApiKey unscoped = keys.verify(whole.token()).orElseThrow();
+        assertEquals(null, unscoped.functions(), "no list: every function of its tenant");
+        assertTrue(unscoped.inScope("anything"));
+        assertEquals(List.of("thumbnail", "resize"), keys.revoke(scoped.key().keyId()).functions(),
+                "revoking keeps the list");
+        assertThrows(UnsupportedOperationException.class, () -> scoped.key().functions().add("x"));
+    }
+
+    @Test
+    void aListOfFunctionsIsCheckedAndABadOneMakesNoKey() {
+        keys.createTenant("acme");
+        List<String> tooMany = java.util.stream.IntStream.rangeClosed(1, ApiKey.MAX_FUNCTIONS + 1)
+                .mapToObj(i -> "fn-" + i).toList();
+        java.util.Map<String, Object[]> bad = new java.util.LinkedHashMap<>();
+        bad.put("a tenant key", new Object[] {Role.TENANT, List.of("a")});
+        bad.put("a reader key", new Object[] {Role.READER, List.of("a")});
+        bad.put("an admin key", new Object[] {Role.ADMIN, List.of("a")});
+        bad.put("empty", new Object[] {Role.INVOKER, List.of()});
+        bad.put("too many", new Object[] {Role.INVOKER, tooMany});
+        bad.put("twice", new Object[] {Role.INVOKER, List.of("a", "b", "a")});
+        bad.put("upper case", new Object[] {Role.INVOKER, List.of("Resize")});
+        bad.put("ends with -", new Object[] {Role.INVOKER, List.of("resize-")});
+        bad.put("too long", new Object[] {Role.INVOKER, List.of("a".repeat(64))});
+        bad.put("a path", new Object[] {Role.INVOKER, List.of("../a")});
+        bad.put("empty name", new Object[] {Role.INVOKER, List.of("")});
+        bad.put("null name", new Object[] {Role.INVOKER, java.util.Arrays.asList("a", null)});
+        int writes = store.writes.get();
+        for (var c : bad.entrySet()) {
+            Role role = (Role) c.getValue()[0];
+            @SuppressWarnings("unchecked")
+            List<String> functions = (List<String>) c.getValue()[1];
+            InvalidFunctionSpecException e = assertThrows(InvalidFunctionSpecException.class,
+                    () -> keys.issue("acme", role, "", null, functions), c.getKey());
+            assertEquals("functions", e.field(), c.getKey());
+        }
+        assertEquals(writes, store.writes.get(), "no key made");
+        assertEquals(List.of(), keys.keys("acme"));
+        // The bounds themselves are fine: one name, and the most there may be; names need not exist yet.
+        assertEquals(List.of("a"), keys.issue("acme", Role.INVOKER, "", null, List.of("a")).key().functions());
+        assertEquals(ApiKey.MAX_FUNCTIONS, keys.issue("acme", Role.INVOKER, "", null, tooMany.subList(0,
+                ApiKey.MAX_FUNCTIONS)).key().functions().size());
+        assertThrows(TenantNotFoundException.class,
+                () -> keys.issue("ghost", Role.INVOKER, "", null, List.of("a")));
+    }
+
+    @Test
+    void aKeyOfAnotherRoleCannotBeMadeWithAListEvenDirectly() {
+        String hash = ApiKeyTokens.hash(ApiKeyTokens.newToken("abcd1234"));
+        InvalidFunctionSpecException e = assertThrows(InvalidFunctionSpecException.class, () -> new ApiKey(
+                "abcd1234", "acme", Role.TENANT, "", hash, Instant.EPOCH, null, null, List.of("a")));
+        assertEquals("functions", e.field());
+        assertTrue(new ApiKey("abcd1234", "acme", Role.TENANT, "", hash, Instant.EPOCH, null).inScope("any"),
+                "no list: nothing left out by it");
+        assertTrue(new ApiKey("abcd1234", "acme", Role.INVOKER, "", hash, Instant.EPOCH, null, null, List.of("a"))
+                .toString().contains("functions=[a]"));
+    }
+
     /** A clock that only moves when the test says so. */
     private static final class MutableClock extends java.time.Clock {
         private volatile Instant now;

@@ -31,6 +31,12 @@ import java.util.Optional;
  * {@link AuthFailureLimiter}; a client over its limit gets {@code 429 too_many_failed_authentications} with
  * {@code Retry-After} for every request that carries credentials, before they are looked at. IPv6 clients are counted
  * by their /64, which one host usually has whole: by single addresses a guesser would have billions.
+ *
+ * <p>Two roles' rules hold for every management route, old and new, and are enforced here, in {@link #caller}, so
+ * that a route added later cannot forget them: a reader's key may only look (GET, HEAD), and an invoker's key may
+ * not use the management API at all ({@code 403 invoke_only_key}) but for {@code GET /whoami}, the one route that
+ * opts in ({@link #authenticatedAnyRole}). The function call path ({@link #callerIfAny}) applies no role's rule:
+ * it decides itself who may call what.
  */
 public final class Authenticator {
 
@@ -68,20 +74,34 @@ public final class Authenticator {
     }
 
     /**
+     * Who sends a request to the management API.
+     *
      * @param req a request
      * @return who sends it
      * @throws ApiException 401 when it carries no valid key; 403 {@code read_only_key} when a reader's key asks
-     *                      for anything but GET or HEAD
+     *                      for anything but GET or HEAD; 403 {@code invoke_only_key} for an invoker's key, whatever
+     *                      it asks
      */
     public Caller caller(ServerRequest req) {
+        return caller(req, false);
+    }
+
+    /**
+     * @param invokerWelcome whether the route lets an invoker's key in (only {@code GET /whoami} does)
+     */
+    private Caller caller(ServerRequest req, boolean invokerWelcome) {
         if (!required) {
             return Caller.UNAUTHENTICATED_ADMIN;
         }
         Caller caller = authenticate(req).orElseThrow(() -> unauthorized(
                 "this endpoint needs an API key: send it as 'Authorization: Bearer <key>' (or '" + KEY_HEADER
                         + ": <key>')"));
-        // One rule for every management route, old and new: a reader looks and never changes anything. Enforced
-        // here rather than per route, so that a route added later cannot forget it.
+        // One rule per role for every management route, old and new, enforced here rather than per route so that a
+        // route added later cannot forget them: an invoker only calls functions (at their URLs, not here), and a
+        // reader looks and never changes anything.
+        if (caller.role() == Role.INVOKER && !invokerWelcome) {
+            throw invokeOnlyKey(caller);
+        }
         if (caller.role() == Role.READER && !readOnly(req.prologue().method())) {
             throw readOnlyKey(caller);
         }
@@ -99,7 +119,30 @@ public final class Authenticator {
                 + "call its private functions; use a tenant key");
     }
 
+    /** @return the 403 for an invoker's key used on the management API */
+    public static ApiException invokeOnlyKey(Caller caller) {
+        return new ApiException(403, "invoke_only_key", null, "the API key '" + caller.keyId() + "' may only call "
+                + "functions (role invoker): " + scopeOf(caller) + " at their URLs (/f/...), and GET /whoami; "
+                + "nothing of the management API, not even to look. Use a tenant or reader key");
+    }
+
+    /** @return the 403 for an invoker's key calling a function of its tenant its list of functions leaves out */
+    public static ApiException functionNotInKeyScope(Caller caller, String function) {
+        return new ApiException(403, "function_not_in_key_scope", null, "the API key '" + caller.keyId()
+                + "' (role invoker) may not call function '" + function + "': it may call only "
+                + scopeOf(caller));
+    }
+
+    /** @return what an invoker's key may call, in words */
+    private static String scopeOf(Caller caller) {
+        return caller.functions() == null ? "the private functions of tenant '" + caller.tenant() + "'"
+                : "the functions " + String.join(", ", caller.functions()) + " of tenant '" + caller.tenant() + "'";
+    }
+
     /**
+     * Who calls a function at its URL. Unlike {@link #caller}, it applies no role's rule: the call path decides
+     * itself who may call what (an invoker's key may, a reader's may not), so never use it for a management route.
+     *
      * @param req a request
      * @return who sends it, empty when it carries no credentials at all (or keys are not required)
      * @throws ApiException 401 when it carries credentials that are not a valid key; 429 when its address has
@@ -151,7 +194,8 @@ public final class Authenticator {
     private Caller check(String token) {
         KeyCheck check = keys.check(token);
         return switch (check.result()) {
-            case VALID -> new Caller(check.key().tenant(), check.key().role(), check.key().keyId());
+            case VALID -> new Caller(check.key().tenant(), check.key().role(), check.key().keyId(),
+                    check.key().functions());
             // Said only to whoever holds the secret (a check tells a guesser nothing): a holder then knows to ask
             // for a new key rather than look for a typo.
             case EXPIRED -> throw unauthorized("the API key '" + check.key().keyId() + "' expired at "
@@ -225,6 +269,18 @@ public final class Authenticator {
      */
     public Handler authenticated(String context, CallerHandler handler) {
         return Responses.guarded(context, (req, res) -> handler.handle(caller(req), req, res));
+    }
+
+    /**
+     * For {@code GET /whoami} only, which tells any key what it is: like {@link #authenticated}, but an invoker's key
+     * is let in too. Every other management route refuses it.
+     *
+     * @param context what the handler does, for logs
+     * @param handler the handler, given the caller
+     * @return a handler that first needs a valid key of any role, and turns every failure into a JSON error
+     */
+    public Handler authenticatedAnyRole(String context, CallerHandler handler) {
+        return Responses.guarded(context, (req, res) -> handler.handle(caller(req, true), req, res));
     }
 
     /**

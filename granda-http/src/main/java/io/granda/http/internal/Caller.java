@@ -3,16 +3,19 @@ package io.granda.http.internal;
 import io.granda.core.access.Role;
 import io.granda.core.access.Tenant;
 
+import java.util.List;
 import java.util.Objects;
 
 /**
  * Who is calling, as their API key says: an immutable value. Not API.
  *
- * @param tenant the tenant the key acts for
- * @param role   what it may do
- * @param keyId  the key's id; {@code null} when keys are not required (everyone is an admin then)
+ * @param tenant    the tenant the key acts for
+ * @param role      what it may do
+ * @param keyId     the key's id; {@code null} when keys are not required (everyone is an admin then)
+ * @param functions for an invoker key limited to some functions, their names
+ *                  ({@link io.granda.core.access.ApiKey#functions()}); {@code null} for no such list
  */
-public record Caller(String tenant, Role role, String keyId) {
+public record Caller(String tenant, Role role, String keyId, List<String> functions) {
 
     /** Who calls when keys are not required: an admin of the default tenant. */
     public static final Caller UNAUTHENTICATED_ADMIN = new Caller(Tenant.DEFAULT, Role.ADMIN, null);
@@ -20,6 +23,21 @@ public record Caller(String tenant, Role role, String keyId) {
     public Caller {
         Objects.requireNonNull(tenant, "tenant");
         Objects.requireNonNull(role, "role");
+        functions = functions == null ? null : List.copyOf(functions);
+    }
+
+    /** A caller whose key has no list of functions. */
+    public Caller(String tenant, Role role, String keyId) {
+        this(tenant, role, keyId, null);
+    }
+
+    /**
+     * @param functionName a function's name
+     * @return whether the key's list of functions lets it call that function: true when it has no list. Says
+     *         nothing of the tenant or role, which are checked apart.
+     */
+    public boolean inScope(String functionName) {
+        return functions == null || functions.contains(functionName);
     }
 
     /** @return whether the key is an admin key */

@@ -133,20 +133,42 @@ function toSignIn(message, kind = 'error') {
   signInView(message, kind);
 }
 
+/**
+ * @returns why the console cannot work with a key, or null when it can: an invoker key only calls functions at their
+ *          URLs, and the server refuses it every page's API (403 invoke_only_key), so it is told at sign-in rather
+ *          than shown pages that all fail
+ */
+function unfitForConsole(who) {
+  if (who.role !== 'invoker') return null;
+  const scope = who.functions
+    ? `only ${who.functions.length === 1 ? 'the function' : 'the functions'} ${who.functions.join(', ')}`
+    : 'the private functions';
+  return `This is an invoker key (${who.keyId}): it can call ${scope} of tenant ${who.tenant} at their URLs, and `
+    + 'nothing else, so the console cannot work with it. Sign in with a tenant, reader or admin key.';
+}
+
 /** @return whether someone is signed in (or the server needs no key); else shows the sign-in page */
 async function ensureSignedIn() {
   if (me) return true;
   const key = session.key();
+  let who;
   try {
-    me = await api.whoami({ key, signal: view.signal });
-    showIdentity();
-    return true;
+    who = await api.whoami({ key, signal: view.signal });
   } catch (err) {
     if (!isUnauthorized(err)) throw err;
     session.signOut();
     signInView(key ? `Your key was refused: ${err.message}` : null);
     return false;
   }
+  const unfit = unfitForConsole(who);
+  if (unfit) {
+    session.signOut();
+    signInView(unfit);
+    return false;
+  }
+  me = who;
+  showIdentity();
+  return true;
 }
 
 function signInView(message, kind = 'error') {
@@ -157,8 +179,8 @@ function signInView(message, kind = 'error') {
   });
   const form = h('form', { id: 'signin-form', class: 'form', novalidate: true });
   const keyField = field('key', 'API key', key, {
-    wide: true, hint: 'The admin key Granda printed when it first started, or a tenant’s key. It is kept in this tab '
-      + 'only, until you sign out or close it.',
+    wide: true, hint: 'The admin key Granda printed when it first started, or a tenant’s or reader’s key (an invoker '
+      + 'key only calls functions). It is kept in this tab only, until you sign out or close it.',
   });
   const submit = submitRow('Sign in', 'signin-submit');
   form.append(h('div', { class: 'grid' }, keyField), submit.row);
@@ -179,7 +201,15 @@ function signInView(message, kind = 'error') {
     }
     busy(submit, 'Checking the key…');
     try {
-      me = await api.whoami({ key: value });
+      const who = await api.whoami({ key: value });
+      const unfit = unfitForConsole(who);
+      if (unfit) {
+        // Not kept: the key is valid, but no page of the console would work with it.
+        idle(submit);
+        fail(unfit);
+        return;
+      }
+      me = who;
       session.signIn(value);
       showIdentity();
       idle(submit);
@@ -1104,7 +1134,7 @@ function keysCard(tenant, admin) {
         h('span', { class: 'key-name' }, k.name || h('span', { class: 'muted' }, '(no name)')),
         own ? h('span', { class: 'badge own-key' }, 'signed in with this key') : null),
       h('td', { 'data-label': 'Key id', class: 'mono small id-cell' }, k.keyId),
-      h('td', { 'data-label': 'Role' }, k.role),
+      h('td', { 'data-label': 'Role' }, k.role, k.role === 'invoker' ? keyScope(k) : null),
       h('td', { 'data-label': 'Created' }, timeEl(k.createdAt)),
       h('td', { 'data-label': 'Status', class: 'key-status' }, keyStatus(k)),
       h('td', { 'data-label': 'Revoke', class: 'key-action' }, revoke || h('span', { class: 'muted' }, '—')));
@@ -1155,6 +1185,12 @@ function keysCard(tenant, admin) {
   return { element, reload };
 }
 
+/** What an invoker key may call: the functions it names, or every private function of its tenant. */
+function keyScope(k) {
+  return h('span', { class: 'muted small key-scope' }, k.functions
+    ? `calls ${k.functions.join(', ')}` : `calls every private function of ${k.tenant}`);
+}
+
 function keyLabel(k) {
   return k.name ? `key “${k.name}” (${k.keyId})` : `key ${k.keyId}`;
 }
@@ -1183,12 +1219,25 @@ function createKeyForm(tenant, admin, issued, onCreated) {
   const roles = [
     ['tenant', `tenant: ${tenant}’s functions and keys`],
     ['reader', `reader: looks at ${tenant}’s functions, usage and keys, changes nothing`],
+    ['invoker', `invoker: calls ${tenant}’s private functions, nothing else`],
   ];
   if (admin) roles.push(['admin', 'admin: every tenant, its functions and keys']);
-  fields.push(field('role', 'Role', select(roles, 'tenant'), {
-    hint: admin ? 'An admin key can do everything; give it sparingly.'
-      : 'A reader key suits dashboards and monitoring: it cannot deploy, delete or call private functions.',
+  const role = select(roles, 'tenant');
+  fields.push(field('role', 'Role', role, {
+    hint: (admin ? 'An admin key can do everything; give it sparingly. ' : '')
+      + 'A reader key suits dashboards and monitoring; an invoker key, an app that only calls functions.',
   }));
+  // Only an invoker key may be limited to some functions: the field shows for that role only.
+  const functions = field('functions', 'Functions it may call',
+    input({ placeholder: 'resize, thumbnail', autocapitalize: 'off', 'data-1p-ignore': true }), {
+      wide: true,
+      hint: `Function names, separated by commas; leave empty for every private function of ${tenant}. A name `
+        + 'need not exist yet: a function created later under it can be called with the key.',
+    });
+  const showFunctions = () => { functions.hidden = role.value !== 'invoker'; };
+  role.addEventListener('change', showFunctions);
+  fields.push(functions);
+  showFunctions();
   form.append(h('div', { class: 'grid' }, fields), submit.row, formError());
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -1199,10 +1248,15 @@ function createKeyForm(tenant, admin, issued, onCreated) {
     const days = valueOf(form, 'expiresInDays');
     if (days) spec.expiresInDays = Number(days);
     spec.role = valueOf(form, 'role');
+    if (spec.role === 'invoker') {
+      const names = valueOf(form, 'functions').split(',').map((n) => n.trim()).filter((n) => n);
+      if (names.length) spec.functions = names;
+    }
     busy(submit, 'Creating…');
     try {
       const key = await api.createKey(tenant, spec);
       form.reset();
+      showFunctions();
       idle(submit, 'Key created: copy it now, it is shown only once.');
       const panel = newKeyPanel(key, () => {
         clear(issued);
@@ -1241,7 +1295,10 @@ function newKeyPanel(key, onDone) {
       h('strong', {}, 'Copy it now: you will not see it again. '),
       'Granda keeps only a hash of it. If it is lost, create another key and revoke this one.',
       key.expiresAt ? [' It expires ', h('time', { datetime: key.expiresAt, id: 'new-key-expiry' },
-        new Date(Date.parse(key.expiresAt)).toLocaleString()), '.'] : null),
+        new Date(Date.parse(key.expiresAt)).toLocaleString()), '.'] : null,
+      key.role === 'invoker' ? [' It ', h('span', { id: 'new-key-scope' }, key.functions
+        ? `can call only ${key.functions.join(', ')}` : `can call every private function of ${key.tenant}`),
+      ', and nothing else.'] : null),
     h('div', { class: 'field' },
       h('label', { for: secret.id }, `API key ${key.name ? `“${key.name}” ` : ''}(${key.keyId})`),
       h('div', { class: 'secret-box' }, secret, copyButton(() => secret.value, 'Copy'))),
