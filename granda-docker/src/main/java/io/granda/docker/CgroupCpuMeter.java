@@ -29,7 +29,7 @@ final class CgroupCpuMeter implements CpuMeter {
 
     private static final Logger LOG = LoggerFactory.getLogger(CgroupCpuMeter.class);
     /** cgroup v1 mounts cpuacct on its own or together with cpu, under either name. */
-    private static final List<String> V1_CPUACCT_DIRS = List.of("cpuacct", "cpu,cpuacct", "cpuacct,cpu");
+    static final List<String> V1_CPUACCT_DIRS = List.of("cpuacct", "cpu,cpuacct", "cpuacct,cpu");
 
     private final FileChannel file;
     private final boolean v2;

@@ -180,6 +180,9 @@ public final class DockerBackend implements Backend, ImageBuilder {
     private final DockerClient docker;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final RunDirectory runDirectory;
+    private final InvocationCgroups invocationCgroups;
+    /** Whether run-mode calls get cgroups of their own; null until the engine was asked. */
+    private volatile Boolean callGroups;
 
     /**
      * Makes a backend; does not contact the engine (see {@link #health()}).
@@ -203,6 +206,7 @@ public final class DockerBackend implements Backend, ImageBuilder {
                 .build();
         this.docker = DockerClientImpl.getInstance(clientConfig, http);
         this.runDirectory = new RunDirectory(config.runDirectory(), config.ownerId());
+        this.invocationCgroups = new InvocationCgroups(CGROUP, config.ownerId());
     }
 
     /** @return the configuration this backend was made with */
@@ -360,23 +364,24 @@ public final class DockerBackend implements Backend, ImageBuilder {
      * 128 KiB, no NUL byte; see {@link #fitsInOneArgument(byte[])}), decoded as UTF-8 (an argument cannot carry
      * arbitrary bytes; stdin gets them exactly). A process whose executable cannot be run (missing,
      * not executable) ends as {@link Termination#EXITED} with 127 or 126 and the engine's reason as its log, as
-     * {@code docker run} reports it. {@code cpuMicros} is always {@code -1}: the container's cgroup is gone by the
-     * time the process has exited.
+     * {@code docker run} reports it. {@code cpuMicros} is the CPU time of every process of the container, read from
+     * the call's own cgroup ({@link InvocationCgroups}) with a local {@code cgroupfs} engine; elsewhere {@code -1}.
      */
     @Override
     public RunOnceResult runOnce(RunOnceRequest request) {
         checkOpen();
         Duration imagePull = Duration.ZERO;
+        String callGroup = callGroupsUsable() ? invocationCgroups.parentOf(request.invocationId()) : null;
         long createStarted = System.nanoTime();
         String id;
         try {
-            id = create(request);
+            id = create(request, callGroup);
         } catch (NotFoundException e) {
             // The only 404 of a create is a missing image: pull it as prepare() would, then create again.
             imagePull = prepare(request.image()).pullTime();
             createStarted = System.nanoTime();
             try {
-                id = create(request);
+                id = create(request, callGroup);
             } catch (NotFoundException again) {
                 throw new ImageUnavailableException("image '" + request.image() + "' vanished right after its pull",
                         again);
@@ -384,11 +389,37 @@ public final class DockerBackend implements Backend, ImageBuilder {
         }
         AtomicBoolean removed = new AtomicBoolean();
         try {
-            return run(id, request, imagePull, createStarted, removed);
+            return run(id, request, callGroup, imagePull, createStarted, removed);
         } finally {
-            if (!removed.get()) {
-                remove(id);
+            boolean gone = removed.get() || remove(id);
+            if (callGroup != null && gone) {
+                invocationCgroups.remove(callGroup);
             }
+        }
+    }
+
+    /**
+     * Whether run-mode calls get a cgroup of their own ({@link InvocationCgroups}): a local engine with the
+     * {@code cgroupfs} driver, on a host whose cgroup mount is here. Asked of the engine once; not remembered when
+     * the engine cannot answer.
+     */
+    private boolean callGroupsUsable() {
+        Boolean known = callGroups;
+        if (known != null) {
+            return known;
+        }
+        if (!engineIsLocal() || !Files.isDirectory(CGROUP)) {
+            callGroups = false;
+            return false;
+        }
+        try {
+            boolean usable = "cgroupfs".equals(docker.infoCmd().exec().getCGroupDriver());
+            callGroups = usable;
+            LOG.atDebug().addKeyValue("usable", usable).log("per-call cgroups for run-mode CPU time");
+            return usable;
+        } catch (RuntimeException e) {
+            LOG.atDebug().addKeyValue("reason", e.getMessage()).log("cannot ask the engine for its cgroup driver");
+            return false;
         }
     }
 
@@ -409,7 +440,8 @@ public final class DockerBackend implements Backend, ImageBuilder {
         return true;
     }
 
-    private String create(RunOnceRequest request) {
+    /** @param callGroup the call's cgroup parent, or null for the engine's default */
+    private String create(RunOnceRequest request, String callGroup) {
         List<String> env = new ArrayList<>(request.env().size());
         request.env().forEach((k, v) -> env.add(k + "=" + v));
         Map<String, String> labels = new LinkedHashMap<>();
@@ -427,6 +459,9 @@ public final class DockerBackend implements Backend, ImageBuilder {
                 .withStdinOpen(true)
                 .withStdInOnce(true)
                 .withHostConfig(hostConfig(memory, request.functionName()));
+        if (callGroup != null) {
+            cmd.getHostConfig().withCgroupParent(callGroup);
+        }
         applyUser(cmd);
         applyNetwork(cmd, request.functionName());
         if (fitsInOneArgument(request.payload())) {
@@ -449,8 +484,8 @@ public final class DockerBackend implements Backend, ImageBuilder {
      * Attaches, starts and follows a created container. Removes it only to kill it at the timeout, and then sets
      * {@code removed}; the caller removes it in every other case.
      */
-    private RunOnceResult run(String id, RunOnceRequest request, Duration imagePull, long createStarted,
-            AtomicBoolean removed) {
+    private RunOnceResult run(String id, RunOnceRequest request, String callGroup, Duration imagePull,
+            long createStarted, AtomicBoolean removed) {
         HeadBuffer stdout = new HeadBuffer(request.maxOutputBytes());
         TailBuffer stderr = new TailBuffer(request.maxLogBytes());
         AttachStream attach;
@@ -519,7 +554,8 @@ public final class DockerBackend implements Backend, ImageBuilder {
                         .addKeyValue("timeoutMs", request.timeout().toMillis()).log("call timed out");
                 return new RunOnceResult(Termination.TIMED_OUT, InvocationResult.NO_EXIT_CODE,
                         drained ? stdout.toByteArray() : new byte[0], drained && stdout.truncated(),
-                        drained ? stderr.asString() : "", imagePull, createStart, run, -1);
+                        drained ? stderr.asString() : "", imagePull, createStart, run,
+                        removed.get() ? cpuMicrosOf(callGroup) : -1);
             }
             Duration run = Duration.ofNanos(System.nanoTime() - started);
             Termination termination = exitCode == EXIT_KILLED && (oomKillSeen(oomWatch) || oomKilled(id))
@@ -528,7 +564,7 @@ public final class DockerBackend implements Backend, ImageBuilder {
                     .addKeyValue("exitCode", exitCode).addKeyValue("termination", termination)
                     .addKeyValue("runMs", run.toMillis()).log("call ended");
             return new RunOnceResult(termination, exitCode, stdout.toByteArray(), stdout.truncated(),
-                    stderr.asString(), imagePull, createStart, run, -1);
+                    stderr.asString(), imagePull, createStart, run, cpuMicrosOf(callGroup));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new BackendUnavailableException("interrupted while running container " + shortId(id), e);
@@ -538,6 +574,11 @@ public final class DockerBackend implements Backend, ImageBuilder {
                 oomWatch.close();
             }
         }
+    }
+
+    /** @return the CPU time of the call's processes, all exited by now; -1 without a call group */
+    private long cpuMicrosOf(String callGroup) {
+        return callGroup == null ? -1 : invocationCgroups.cpuMicros(callGroup);
     }
 
     /** Whether the container's cgroups are this machine's to read: a local engine's. */
@@ -1186,6 +1227,9 @@ public final class DockerBackend implements Backend, ImageBuilder {
             Threads.joinUninterruptibly(remover, config.teardownTimeout().plusSeconds(1));
         }
         int directories = reapDirectories();
+        if (callGroupsUsable()) {
+            directories += invocationCgroups.removeLeftovers();
+        }
         if (removed.get() > 0 || directories > 0) {
             LOG.atInfo().addKeyValue("owner", config.ownerId()).addKeyValue("containers", removed.get())
                     .addKeyValue("directories", directories).log("removed leftovers");
@@ -1237,6 +1281,9 @@ public final class DockerBackend implements Backend, ImageBuilder {
             reapDirectories();
         }
         runDirectory.deleteIfEmpty();
+        if (Boolean.TRUE.equals(callGroups)) {
+            invocationCgroups.removeOwnerGroupIfEmpty();
+        }
         try {
             docker.close();
         } catch (IOException | RuntimeException e) {

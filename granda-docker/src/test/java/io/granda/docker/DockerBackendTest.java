@@ -19,6 +19,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -104,6 +105,37 @@ class DockerBackendTest extends RunOnceBackendContract {
             RunOnceResult r = call.get(30, TimeUnit.SECONDS);
             assertExited(r, 0);
             assertEquals("done\n", stdout(r));
+        }
+    }
+
+    @Test
+    void aRunModeCallReportsTheCpuTimeOfItsProcessesNotItsWallTime() {
+        // Busy in the shell and in a child shell: every process of the container counts.
+        String loop = "i=0; while [ $i -lt 150000 ]; do i=$((i+1)); done";
+        RunOnceRequest busy = script(loop + "; sh -c '" + loop + "'; echo done").request();
+        RunOnceResult b = backend().runOnce(busy);
+        assertExited(b, 0);
+        // Generous bounds: a shell counting to 300,000 takes far more than 20 ms of CPU on any machine, and one CPU
+        // (the quota) cannot give more than the run's wall time, plus the start's own few milliseconds.
+        assertTrue(b.cpuMicros() > 20_000, "busy: " + b.cpuMicros() + " µs");
+        assertTrue(b.cpuMicros() <= b.run().toNanos() / 1000 + 50_000, "busy: " + b.cpuMicros() + " µs in " + b.run());
+
+        RunOnceResult idle = script("sleep 0.5; echo slept").run();
+        assertExited(idle, 0);
+        assertTrue(idle.cpuMicros() >= 0 && idle.cpuMicros() < 50_000,
+                "half a second asleep is not CPU time: " + idle.cpuMicros() + " µs");
+
+        RunOnceResult spinning = script("while :; do :; done").timeout(Duration.ofSeconds(1)).run();
+        assertEquals(Termination.TIMED_OUT, spinning.termination());
+        assertTrue(spinning.cpuMicros() > 100_000, "spun until killed: " + spinning.cpuMicros() + " µs");
+
+        // The call's own group is gone with it, in every hierarchy.
+        try (Stream<Path> hierarchies = Files.list(Path.of("/sys/fs/cgroup"))) {
+            List<Path> left = hierarchies.map(h -> h.resolve("docker/granda-" + OWNER + "/" + busy.invocationId()))
+                    .filter(Files::exists).toList();
+            assertEquals(List.of(), left);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

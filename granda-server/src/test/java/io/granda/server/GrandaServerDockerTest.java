@@ -154,6 +154,24 @@ class GrandaServerDockerTest {
         assertEquals(2, acme.get("/functions/a/invocations").json().get("items").size());
     }
 
+    /** Run mode too: a call's CPU time is its container's, read from a cgroup of the call's own after it exited. */
+    @Test
+    void aRunModeCallRecordsTheCpuTimeItUsedNotItsWallTime() {
+        String script = "if [ \\\"$1\\\" = spin ]; then i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done;"
+                + " else sleep 0.3; fi; echo $1";
+        String url = create("{\"name\":\"counter\",\"image\":\"granda-test-busybox\",\"env\":{\"SCRIPT\":\""
+                + script + "\"}}");
+        assertEquals("spin\n", http.call(url, "spin").body());
+        assertEquals("rest\n", http.call(url, "rest").body());
+        JsonNode items = http.get("/functions/counter/invocations?limit=2").json().get("items");
+        double restedMs = items.get(0).get("cpuMs").asDouble(-1);
+        double spunMs = items.get(1).get("cpuMs").asDouble(-1);
+        assertTrue(spunMs > 20 && spunMs <= items.get(1).get("runMs").asDouble() + 50, "counting: " + items.get(1));
+        assertTrue(restedMs >= 0 && restedMs < 50, "sleeping: " + items.get(0));
+        assertEquals((spunMs + restedMs) / 1000,
+                http.get("/functions/counter/usage").json().get("cpuSeconds").asDouble(), 0.002);
+    }
+
     @Test
     void thePayloadIsAlsoOnStdin() {
         String url = create("{\"name\":\"cat\",\"image\":\"granda-test-busybox\",\"env\":{\"SCRIPT\":\"cat\"}}");
