@@ -519,7 +519,7 @@ public final class DockerBackend implements Backend, ImageBuilder {
                 throw engineFailure("start container " + shortId(id), e);
             }
             long started = System.nanoTime();
-            if (cgroupsVisible()) {
+            if (engineIsLocal()) {
                 oomWatch = OomKillWatch.start(id, PROC, CGROUP).orElse(null);
             }
             Duration createStart = Duration.ofNanos(started - createStarted);
@@ -581,12 +581,10 @@ public final class DockerBackend implements Backend, ImageBuilder {
         return callGroup == null ? -1 : invocationCgroups.cpuMicros(callGroup);
     }
 
-    /** Whether the container's cgroups are this machine's to read: a local engine's. */
-    private boolean cgroupsVisible() {
-        return engineIsLocal();
-    }
-
-    /** Whether the engine runs on this machine (a {@code unix://} address), so it sees this machine's files. */
+    /**
+     * Whether the engine runs on this machine (a {@code unix://} address): it then sees this machine's files, and its
+     * containers' cgroups are this machine's to read.
+     */
     private boolean engineIsLocal() {
         return "unix".equals(host.getScheme());
     }
@@ -993,7 +991,7 @@ public final class DockerBackend implements Backend, ImageBuilder {
             return false;
         }
         String id = instance.backendRef();
-        if (cgroupsVisible()) {
+        if (engineIsLocal()) {
             Optional<CgroupOomCounter> counter = CgroupOomCounter.find(id, 0, PROC, CGROUP)
                     .or(() -> CgroupOomCounter.find(id, runningPid(id), PROC, CGROUP));
             if (counter.isPresent()) {
@@ -1037,7 +1035,7 @@ public final class DockerBackend implements Backend, ImageBuilder {
      */
     @Override
     public CpuMeter cpuMeter(HotInstance instance) {
-        if (!cgroupsVisible() || closed.get()) {
+        if (!engineIsLocal() || closed.get()) {
             return CpuMeter.UNKNOWN;
         }
         try {

@@ -12,7 +12,9 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -92,7 +94,7 @@ final class InvocationCgroups {
      * @return how many groups were removed, counted once across hierarchies
      */
     int removeLeftovers() {
-        List<String> names = new ArrayList<>();
+        Set<String> names = new HashSet<>();
         for (Path hierarchy : hierarchies()) {
             Path owner = hierarchy.resolve(relative(ownerGroup));
             if (!Files.isDirectory(owner, LinkOption.NOFOLLOW_LINKS)) {
@@ -100,7 +102,7 @@ final class InvocationCgroups {
             }
             try (DirectoryStream<Path> groups = Files.newDirectoryStream(owner, Files::isDirectory)) {
                 for (Path group : groups) {
-                    if (removeQuietly(group) && !names.contains(group.getFileName().toString())) {
+                    if (removeQuietly(group)) {
                         names.add(group.getFileName().toString());
                     }
                 }
